@@ -1,0 +1,430 @@
+using System.Numerics;
+using Kindling.Kernels;
+
+namespace Kindling;
+
+public sealed partial class Tensor
+{
+    // ---------------------------------------------------------------- broadcasting
+
+    /// <summary>NumPy/PyTorch broadcasting: align shapes at the right; each pair of sizes must match or one must be 1.</summary>
+    public static int[] BroadcastShapes(int[] a, int[] b, string op = "broadcast")
+    {
+        int r = Math.Max(a.Length, b.Length);
+        var s = new int[r];
+        for (int i = 0; i < r; i++)
+        {
+            int da = i - (r - a.Length) >= 0 ? a[i - (r - a.Length)] : 1;
+            int db = i - (r - b.Length) >= 0 ? b[i - (r - b.Length)] : 1;
+            if (da != db && da != 1 && db != 1)
+                throw new ArgumentException($"{op}: shapes {ShapeStr(a)} and {ShapeStr(b)} cannot be broadcast: size {da} vs {db} at dimension {i} (counting the aligned shapes).");
+            s[i] = da == 1 ? db : da;
+        }
+        return s;
+    }
+
+    /// <summary>Sums a broadcast gradient back down to <paramref name="shape"/> (the adjoint of broadcasting).</summary>
+    internal Tensor SumTo(int[] shape)
+    {
+        if (Dims.AsSpan().SequenceEqual(shape)) return this;
+        int lead = Rank - shape.Length;
+        var dims = new List<int>();
+        for (int i = 0; i < Rank; i++)
+            if (i < lead || (shape[i - lead] == 1 && Dims[i] != 1)) dims.Add(i);
+        var s = dims.Count > 0 ? Sum(dims.ToArray(), keepDim: true) : this;
+        return s.Reshape(shape);
+    }
+
+    private static DType Promote(DType a, DType b)
+    {
+        if (a == DType.Float64 || b == DType.Float64) return DType.Float64;
+        if (a == DType.Float32 || b == DType.Float32) return DType.Float32;
+        if (a == DType.Int64 || b == DType.Int64) return DType.Int64;
+        return DType.Bool;
+    }
+
+    /// <summary>Runs a binary kernel over broadcast operands, without recording. Rows of the last dimension go to the kernel whole.</summary>
+    private static Tensor BinaryRaw(Tensor a, Tensor b, string op, DType dt, Action<Tensor, Tensor, Tensor, int, int, int, int, int> rowKernel, DType outType)
+    {
+        var shape = BroadcastShapes(a.Dims, b.Dims, op);
+        var ac = a.Detach().To(dt).Contiguous();
+        var bc = b.Detach().To(dt).Contiguous();
+        var y = Empty(shape, outType);
+        int n = y.NumEl;
+        if (n == 0) return y;
+        bool same = ac.Dims.AsSpan().SequenceEqual(shape) && bc.Dims.AsSpan().SequenceEqual(shape);
+        if (same || ac.NumEl == 1 || bc.NumEl == 1)
+        {
+            bool sa = ac.NumEl == 1 && n != 1, sb = bc.NumEl == 1 && n != 1;
+            Parallel2.For(n, 1 << 15, (s, len) => rowKernel(ac, bc, y, sa ? 0 : s, sa ? 1 : len, sb ? 0 : s, sb ? 1 : len, s));
+            return y;
+        }
+        int r = shape.Length;
+        var stA = BroadcastStrides(ac, shape);
+        var stB = BroadcastStrides(bc, shape);
+        int L = shape[r - 1];
+        int la = stA[r - 1] == 0 ? 1 : L, lb = stB[r - 1] == 0 ? 1 : L;
+        var idx = new int[r];
+        for (int pos = 0; pos < n; pos += L)
+        {
+            int oa = 0, ob = 0;
+            for (int d = 0; d < r - 1; d++) { oa += idx[d] * stA[d]; ob += idx[d] * stB[d]; }
+            rowKernel(ac, bc, y, oa, la, ob, lb, pos);
+            for (int d = r - 2; d >= 0; d--)
+            {
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return y;
+    }
+
+    private static int[] BroadcastStrides(Tensor t, int[] shape)
+    {
+        int lead = shape.Length - t.Rank;
+        var st = new int[shape.Length];
+        for (int i = lead; i < shape.Length; i++) st[i] = t.Dims[i - lead] == 1 ? 0 : t.Strides_[i - lead];
+        return st;
+    }
+
+    private static Tensor ArithRaw(BinaryOp op, Tensor a, Tensor b, string name)
+    {
+        var dt = Promote(a.DType, b.DType);
+        if (dt == DType.Bool) dt = DType.Int64;
+        if (dt == DType.Int64 && op is BinaryOp.Div or BinaryOp.Pow)
+            throw new ArgumentException($"{name}: integer tensors ({ShapeStr(a.Dims)} and {ShapeStr(b.Dims)}) are not supported; convert to float first with .ToFloat32().");
+        return dt switch
+        {
+            DType.Float32 => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<float>(op, x, z, y, oa, la, ob, lb, oy), dt),
+            DType.Float64 => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<double>(op, x, z, y, oa, la, ob, lb, oy), dt),
+            _ => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => RowInt(op, x, z, y, oa, la, ob, lb, oy), dt),
+        };
+
+        static void Row<T>(BinaryOp op, Tensor x, Tensor z, Tensor y, int oa, int la, int ob, int lb, int oy) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int len = Math.Max(la, lb);
+            var ya = new Span<T>((T[])y.Storage.Data, y.Offset + oy, len);
+            var sa = new ReadOnlySpan<T>((T[])x.Storage.Data, x.Offset + oa, la);
+            var sb = new ReadOnlySpan<T>((T[])z.Storage.Data, z.Offset + ob, lb);
+            if (op == BinaryOp.Pow) Elementwise.Pow(sa, sb, ya); else Elementwise.Binary(op, sa, sb, ya);
+        }
+        static void RowInt(BinaryOp op, Tensor x, Tensor z, Tensor y, int oa, int la, int ob, int lb, int oy)
+        {
+            int len = Math.Max(la, lb);
+            Elementwise.Binary(op, new ReadOnlySpan<long>((long[])x.Storage.Data, x.Offset + oa, la),
+                new ReadOnlySpan<long>((long[])z.Storage.Data, z.Offset + ob, lb), new Span<long>((long[])y.Storage.Data, y.Offset + oy, len));
+        }
+    }
+
+    private static Tensor CompareRaw(CompareOp op, Tensor a, Tensor b, string name)
+    {
+        var dt = Promote(a.DType, b.DType);
+        if (dt == DType.Bool) dt = DType.Int64;
+        return dt switch
+        {
+            DType.Float32 => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<float>(op, x, z, y, oa, la, ob, lb, oy), DType.Bool),
+            DType.Float64 => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<double>(op, x, z, y, oa, la, ob, lb, oy), DType.Bool),
+            _ => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<long>(op, x, z, y, oa, la, ob, lb, oy), DType.Bool),
+        };
+        static void Row<T>(CompareOp op, Tensor x, Tensor z, Tensor y, int oa, int la, int ob, int lb, int oy) where T : unmanaged, INumber<T>
+        {
+            int len = Math.Max(la, lb);
+            Elementwise.Compare(op, new ReadOnlySpan<T>((T[])x.Storage.Data, x.Offset + oa, la),
+                new ReadOnlySpan<T>((T[])z.Storage.Data, z.Offset + ob, lb), new Span<bool>((bool[])y.Storage.Data, y.Offset + oy, len));
+        }
+    }
+
+    private Tensor ScalarLike(double v) => Scalar(v, IsFloatingPoint ? DType : (v == Math.Floor(v) ? DType.Int64 : DType.Float32));
+
+    // ---------------------------------------------------------------- arithmetic with autograd
+
+    /// <summary>a + b with broadcasting.</summary>
+    public static Tensor Add(Tensor a, Tensor b)
+    {
+        var y = ArithRaw(BinaryOp.Add, a, b, "add");
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, "AddBackward", [a, b], g => [g.SumTo(sa), g.SumTo(sb)]);
+    }
+
+    /// <summary>a − b with broadcasting.</summary>
+    public static Tensor Sub(Tensor a, Tensor b)
+    {
+        var y = ArithRaw(BinaryOp.Sub, a, b, "sub");
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, "SubBackward", [a, b], g => [g.SumTo(sa), b.RequiresGrad ? (-g).SumTo(sb) : null]);
+    }
+
+    /// <summary>a · b elementwise with broadcasting.</summary>
+    public static Tensor Mul(Tensor a, Tensor b)
+    {
+        var y = ArithRaw(BinaryOp.Mul, a, b, "mul");
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, "MulBackward", [a, b],
+            g => [a.RequiresGrad ? (g * b.Detach()).SumTo(sa) : null, b.RequiresGrad ? (g * a.Detach()).SumTo(sb) : null], a, b);
+    }
+
+    /// <summary>a / b elementwise with broadcasting (float only).</summary>
+    public static Tensor Div(Tensor a, Tensor b)
+    {
+        var y = ArithRaw(BinaryOp.Div, a, b, "div");
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, "DivBackward", [a, b],
+            g => [a.RequiresGrad ? (g / b.Detach()).SumTo(sa) : null, b.RequiresGrad ? (-g * y.Detach() / b.Detach()).SumTo(sb) : null], a, b, y);
+    }
+
+    /// <summary>a raised to b elementwise with broadcasting (float only).</summary>
+    public static Tensor Pow(Tensor a, Tensor b)
+    {
+        var y = ArithRaw(BinaryOp.Pow, a, b, "pow");
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, "PowBackward", [a, b], g =>
+        {
+            Tensor ad = a.Detach(), bd = b.Detach();
+            Tensor? ga = a.RequiresGrad ? (g * bd * Pow(ad, bd - 1)).SumTo(sa) : null;
+            // d/db a^b = a^b·log a; where a == 0 PyTorch defines it as 0 (the limit for b > 0).
+            Tensor? gb = b.RequiresGrad ? Where(ad.Eq(0), ZerosLike(y), g * y.Detach() * ad.Log()).SumTo(sb) : null;
+            return [ga, gb];
+        }, a, b, y);
+    }
+
+    /// <summary>x raised to a scalar power.</summary>
+    public Tensor Pow(double exponent)
+    {
+        RequireFloat("pow");
+        var y = ArithRaw(BinaryOp.Pow, this, ScalarLike(exponent), "pow");
+        var x = this;
+        return Autograd.Record(y, "PowBackward", [this], g => [g * exponent * x.Detach().Pow(exponent - 1)], this);
+    }
+
+    /// <summary>Elementwise maximum (NaN propagates); at ties the gradient is split evenly, as in PyTorch.</summary>
+    public static Tensor Maximum(Tensor a, Tensor b) => MinMax(a, b, BinaryOp.Max, "maximum");
+
+    /// <summary>Elementwise minimum (NaN propagates); at ties the gradient is split evenly, as in PyTorch.</summary>
+    public static Tensor Minimum(Tensor a, Tensor b) => MinMax(a, b, BinaryOp.Min, "minimum");
+
+    private static Tensor MinMax(Tensor a, Tensor b, BinaryOp op, string name)
+    {
+        var y = ArithRaw(op, a, b, name);
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, name + "Backward", [a, b], g =>
+        {
+            Tensor ad = a.Detach(), bd = b.Detach();
+            var win = (op == BinaryOp.Max ? ad.Gt(bd) : ad.Lt(bd)).To(g.DType);
+            var tie = ad.Eq(bd).To(g.DType) * 0.5;
+            var wa = win + tie;
+            return [a.RequiresGrad ? (g * wa).SumTo(sa) : null, b.RequiresGrad ? (g * (1 - wa)).SumTo(sb) : null];
+        }, a, b);
+    }
+
+    public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);
+    public static Tensor operator -(Tensor a, Tensor b) => Sub(a, b);
+    public static Tensor operator *(Tensor a, Tensor b) => Mul(a, b);
+    public static Tensor operator /(Tensor a, Tensor b) => Div(a, b);
+    public static Tensor operator +(Tensor a, double b) => Add(a, a.ScalarLike(b));
+    public static Tensor operator +(double a, Tensor b) => Add(b.ScalarLike(a), b);
+    public static Tensor operator -(Tensor a, double b) => Sub(a, a.ScalarLike(b));
+    public static Tensor operator -(double a, Tensor b) => Sub(b.ScalarLike(a), b);
+    public static Tensor operator *(Tensor a, double b) => Mul(a, a.ScalarLike(b));
+    public static Tensor operator *(double a, Tensor b) => Mul(b.ScalarLike(a), b);
+    public static Tensor operator /(Tensor a, double b) => Div(a, a.ScalarLike(b));
+    public static Tensor operator /(double a, Tensor b) => Div(b.ScalarLike(a), b);
+    public static Tensor operator -(Tensor a) => a.Neg();
+
+    // ---------------------------------------------------------------- comparisons (bool masks, not differentiable)
+
+    /// <summary>Elementwise a == b as a bool mask.</summary>
+    public Tensor Eq(Tensor other) => CompareRaw(CompareOp.Eq, this, other, "eq");
+    /// <summary>Elementwise a != b.</summary>
+    public Tensor Ne(Tensor other) => CompareRaw(CompareOp.Ne, this, other, "ne");
+    /// <summary>Elementwise a &lt; b.</summary>
+    public Tensor Lt(Tensor other) => CompareRaw(CompareOp.Lt, this, other, "lt");
+    /// <summary>Elementwise a ≤ b.</summary>
+    public Tensor Le(Tensor other) => CompareRaw(CompareOp.Le, this, other, "le");
+    /// <summary>Elementwise a &gt; b.</summary>
+    public Tensor Gt(Tensor other) => CompareRaw(CompareOp.Gt, this, other, "gt");
+    /// <summary>Elementwise a ≥ b.</summary>
+    public Tensor Ge(Tensor other) => CompareRaw(CompareOp.Ge, this, other, "ge");
+    public Tensor Eq(double v) => Eq(ScalarLike(v));
+    public Tensor Ne(double v) => Ne(ScalarLike(v));
+    public Tensor Lt(double v) => Lt(ScalarLike(v));
+    public Tensor Le(double v) => Le(ScalarLike(v));
+    public Tensor Gt(double v) => Gt(ScalarLike(v));
+    public Tensor Ge(double v) => Ge(ScalarLike(v));
+
+    /// <summary>Elementwise choice: <paramref name="a"/> where <paramref name="condition"/> is true, else <paramref name="b"/> (all broadcast).</summary>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        if (condition.DType != DType.Bool) throw new ArgumentException($"where: condition must be a bool mask (from a comparison), got {DTypeName(condition.DType)}.");
+        var dt = Promote(a.DType, b.DType);
+        var shape = BroadcastShapes(BroadcastShapes(condition.Dims, a.Dims, "where"), b.Dims, "where");
+        var c = condition.Detach().Expand(shape).Contiguous().BoolSpan.ToArray();
+        var av = a.Detach().To(dt).Expand(shape).Contiguous();
+        var bv = b.Detach().To(dt).Expand(shape).Contiguous();
+        var y = Empty(shape, dt);
+        switch (dt)
+        {
+            case DType.Float32: Sel(c, av.F32Span, bv.F32Span, y.F32Span); break;
+            case DType.Float64: Sel(c, av.F64Span, bv.F64Span, y.F64Span); break;
+            case DType.Int64: Sel(c, av.I64Span, bv.I64Span, y.I64Span); break;
+            default: Sel(c, av.BoolSpan, bv.BoolSpan, y.BoolSpan); break;
+        }
+        int[] sa = a.Dims, sb = b.Dims;
+        return Autograd.Record(y, "WhereBackward", [a, b], g =>
+        {
+            var z = ZerosLike(g);
+            return [a.RequiresGrad ? Where(condition, g, z).SumTo(sa) : null, b.RequiresGrad ? Where(condition, z, g).SumTo(sb) : null];
+        });
+        static void Sel<T>(bool[] c, Span<T> a, Span<T> b, Span<T> y) where T : unmanaged
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = c[i] ? a[i] : b[i];
+        }
+    }
+
+    // ---------------------------------------------------------------- unary ops
+
+    private Tensor UnaryRaw(UnaryOp op, string name)
+    {
+        RequireFloat(name);
+        var x = Detach().Contiguous();
+        var y = Empty(Dims, DType);
+        if (DType == DType.Float32) Elementwise.Unary(op, (float[])x.Storage.Data, x.Offset, (float[])y.Storage.Data, 0, NumEl);
+        else Elementwise.Unary(op, (double[])x.Storage.Data, x.Offset, (double[])y.Storage.Data, 0, NumEl);
+        return y;
+    }
+
+    private Tensor Unary(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad)
+    {
+        var y = UnaryRaw(op, name);
+        var x = this;
+        return Autograd.Record(y, name, [this], g => [grad(g, x.Detach(), y.Detach())], this, y);
+    }
+
+    /// <summary>−x.</summary>
+    public Tensor Neg()
+    {
+        if (!IsFloatingPoint) return ArithRaw(BinaryOp.Sub, Scalar(0, DType.Int64), this, "neg");
+        return Unary(UnaryOp.Neg, "NegBackward", (g, x, y) => -g);
+    }
+    /// <summary>eˣ.</summary>
+    public Tensor Exp() => Unary(UnaryOp.Exp, "ExpBackward", (g, x, y) => g * y);
+    /// <summary>Natural logarithm.</summary>
+    public Tensor Log() => Unary(UnaryOp.Log, "LogBackward", (g, x, y) => g / x);
+    /// <summary>log(1 + x), accurate for small x.</summary>
+    public Tensor Log1p() => Unary(UnaryOp.Log1p, "Log1pBackward", (g, x, y) => g / (x + 1));
+    /// <summary>eˣ − 1, accurate for small x.</summary>
+    public Tensor Expm1() => Unary(UnaryOp.Expm1, "Expm1Backward", (g, x, y) => g * (y + 1));
+    /// <summary>√x.</summary>
+    public Tensor Sqrt() => Unary(UnaryOp.Sqrt, "SqrtBackward", (g, x, y) => g / (y * 2));
+    /// <summary>1/√x.</summary>
+    public Tensor Rsqrt() => Unary(UnaryOp.Rsqrt, "RsqrtBackward", (g, x, y) => g * y * y * y * -0.5);
+    /// <summary>|x|; its gradient at 0 is 0, as in PyTorch.</summary>
+    public Tensor Abs() => Unary(UnaryOp.Abs, "AbsBackward", (g, x, y) => g * x.Sign());
+    /// <summary>−1, 0 or 1 (NaN stays NaN); zero gradient.</summary>
+    public Tensor Sign() => Unary(UnaryOp.Sign, "SignBackward", (g, x, y) => ZerosLike(g));
+    /// <summary>1 / (1 + e⁻ˣ), computed without overflow for either sign.</summary>
+    public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid, "SigmoidBackward", (g, x, y) => g * y * (1 - y));
+    /// <summary>Hyperbolic tangent.</summary>
+    public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", (g, x, y) => g * (1 - y * y));
+    /// <summary>max(x, 0); gradient 0 at 0, as in PyTorch.</summary>
+    public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", (g, x, y) => g * x.Gt(0).To(g.DType));
+    /// <summary>log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so it never overflows.</summary>
+    public Tensor Softplus() => Unary(UnaryOp.Softplus, "SoftplusBackward", (g, x, y) => g * x.Sigmoid());
+    /// <summary>Gaussian error linear unit with the exact erf (PyTorch's default approximate='none'): x·Φ(x).</summary>
+    public Tensor Gelu() => Unary(UnaryOp.Gelu, "GeluBackward", (g, x, y) =>
+    {
+        var cdf = (x * (1 / Math.Sqrt(2))).Erf() * 0.5 + 0.5;
+        var pdf = (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
+        return g * (cdf + x * pdf);
+    });
+    /// <summary>The error function.</summary>
+    public Tensor Erf() => Unary(UnaryOp.Erf, "ErfBackward", (g, x, y) => g * (x * x * -1).Exp() * (2 / Math.Sqrt(Math.PI)));
+    /// <summary>x².</summary>
+    public Tensor Square() => Unary(UnaryOp.Square, "SquareBackward", (g, x, y) => g * x * 2);
+    /// <summary>1/x.</summary>
+    public Tensor Reciprocal() => Unary(UnaryOp.Reciprocal, "ReciprocalBackward", (g, x, y) => -g * y * y);
+    /// <summary>sin x.</summary>
+    public Tensor Sin() => Unary(UnaryOp.Sin, "SinBackward", (g, x, y) => g * x.Cos());
+    /// <summary>cos x.</summary>
+    public Tensor Cos() => Unary(UnaryOp.Cos, "CosBackward", (g, x, y) => -g * x.Sin());
+
+    /// <summary>Clamps to [min, max] (either bound optional); the gradient passes where min ≤ x ≤ max, as in PyTorch.</summary>
+    public Tensor Clamp(double? min = null, double? max = null)
+    {
+        RequireFloat("clamp");
+        if (min == null && max == null) throw new ArgumentException("clamp: at least one of min and max must be given.");
+        var x = Detach();
+        var y = x;
+        if (min is double lo) y = Maximum(y, ScalarLike(lo));
+        if (max is double hi) y = Minimum(y, ScalarLike(hi));
+        if (ReferenceEquals(y, x)) y = x.Clone();
+        var self = this;
+        return Autograd.Record(y, "ClampBackward", [this], g =>
+        {
+            var m = OnesLike(g);
+            if (min is double a) m = m * self.Detach().Ge(a).To(g.DType);
+            if (max is double b) m = m * self.Detach().Le(b).To(g.DType);
+            return [g * m];
+        }, this);
+    }
+
+    /// <summary>Leaky ReLU: x for x &gt; 0, slope·x otherwise.</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01)
+    {
+        var pos = Gt(0);
+        return Where(pos, this, this * negativeSlope);
+    }
+
+    /// <summary>ELU: x for x &gt; 0, α(eˣ − 1) otherwise.</summary>
+    public Tensor Elu(double alpha = 1.0) => Where(Gt(0), this, Clamp(max: 0).Expm1() * alpha);
+
+    /// <summary>SiLU (swish): x·σ(x).</summary>
+    public Tensor Silu() => this * Sigmoid();
+
+    // ---------------------------------------------------------------- in-place (optimizers, initialisers)
+
+    private void CheckInPlace(string op)
+    {
+        if (Autograd.IsGradEnabled && RequiresGrad && IsLeaf)
+            throw new InvalidOperationException($"{op}: a leaf tensor that requires grad (shape {ShapeString}) cannot be modified in place while gradients are recorded; do it inside using (Autograd.NoGrad()).");
+        Storage.Version++;
+    }
+
+    /// <summary>this += other·alpha in place (other broadcast to this shape).</summary>
+    public Tensor AddInPlace(Tensor other, double alpha = 1)
+    {
+        CheckInPlace("AddInPlace");
+        var o = alpha == 1 ? other.Detach() : other.Detach() * alpha;
+        var sum = ArithRaw(BinaryOp.Add, Detach(), o, "AddInPlace");
+        if (!sum.Dims.AsSpan().SequenceEqual(Dims)) throw new ArgumentException($"AddInPlace: {other.ShapeString} does not broadcast to {ShapeString}.");
+        CopyInto(sum, Detach());
+        return this;
+    }
+
+    /// <summary>this *= value in place.</summary>
+    public Tensor MulInPlace(double value)
+    {
+        CheckInPlace("MulInPlace");
+        CopyInto(ArithRaw(BinaryOp.Mul, Detach(), ScalarLike(value), "MulInPlace"), Detach());
+        return this;
+    }
+
+    /// <summary>Sets every element to <paramref name="value"/>.</summary>
+    public Tensor Fill_(double value)
+    {
+        CheckInPlace("Fill_");
+        CopyInto(Full(Dims, value, DType), Detach());
+        return this;
+    }
+
+    /// <summary>Sets every element to zero.</summary>
+    public Tensor Zero_() => Fill_(0);
+
+    /// <summary>Copies <paramref name="src"/> (same shape, any type) into this tensor.</summary>
+    public Tensor CopyFrom(Tensor src)
+    {
+        CheckInPlace("CopyFrom");
+        if (!src.Dims.AsSpan().SequenceEqual(Dims)) throw new ArgumentException($"CopyFrom: source shape {src.ShapeString} differs from {ShapeString}.");
+        CopyInto(src.Detach(), Detach());
+        return this;
+    }
+}
