@@ -428,3 +428,27 @@ public sealed partial class Tensor
         return this;
     }
 }
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// x·log(y) elementwise, defined as 0 where x = 0 (unless y is NaN), as in PyTorch's <c>xlogy</c>; used for
+    /// entropies so that 0·log 0 = 0. Gradients: ∂/∂x = log y where x ≠ 0 (else 0), ∂/∂y = x / y.
+    /// </summary>
+    public static Tensor Xlogy(Tensor x, Tensor y)
+    {
+        x.RequireFloat("xlogy"); y.RequireFloat("xlogy");
+        Tensor xd = x.Detach(), yd = y.Detach();
+        var prod = xd * yd.Log();
+        var zeroX = xd.Eq(0).LogicalAnd(yd.IsNaN().LogicalNot());
+        var r = Where(zeroX, ZerosLike(prod), prod);
+        int[] sx = x.Dims, sy = y.Dims;
+        return Autograd.Record(r, "XlogyBackward", [x, y], g =>
+        {
+            var logy = yd.Log();
+            Tensor? gx = x.RequiresGrad ? Where(xd.Ne(0), g * logy, ZerosLike(g * logy)).SumTo(sx) : null;
+            Tensor? gy = y.RequiresGrad ? (g * xd / yd).SumTo(sy) : null;
+            return [gx, gy];
+        }, x, y);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Kindling.Kernels;
+
+/// <summary>
+/// Fused cross-entropy over (n, c) logits with class-index targets: one pass computes each row's log-sum-exp and loss,
+/// one pass writes the gradient softmax − target directly. Nothing of size n·c is kept between the passes: backward
+/// recomputes exp(x − max)/Σ from the saved per-row max and 1/Σ. Rows are processed in blocks so the exponentials of many short
+/// rows (c = 10) go through one vectorised call instead of one call per row.
+/// </summary>
+internal static class CrossEntropyKernel
+{
+    private const int Block = 4096;
+
+    /// <summary>Per-row loss and log-sum-exp; rowW receives w[target] (0 when ignored), the denominators of a weighted mean.</summary>
+    public static void Forward<T>(T[] x, int n, int c, long[] tgt, T[]? w, long ignore, double eps, double[] loss, T[] rowMax, T[] invSum, double[] rowW)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
+        double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
+        Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
+        {
+            var tmp = ArrayPool<T>.Shared.Rent(rowsPerBlock * c);
+            for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
+            {
+                int rows = Math.Min(rowsPerBlock, start + count - r0);
+                for (int r = 0; r < rows; r++)
+                {
+                    var row = new ReadOnlySpan<T>(x, (r0 + r) * c, c);
+                    T m = RowMax(row);
+                    // Shift by the row maximum so exp never overflows; an all -inf row keeps shift 0 (giving NaN, as PyTorch).
+                    if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
+                    rowMax[r0 + r] = m;
+                    RowSub(row, m, tmp.AsSpan(r * c, c));
+                }
+                TensorPrimitives.Exp(tmp.AsSpan(0, rows * c), tmp.AsSpan(0, rows * c));
+                for (int r = 0; r < rows; r++)
+                {
+                    int i = r0 + r;
+                    T s = RowSum(tmp.AsSpan(r * c, c));
+                    invSum[i] = T.One / s;
+                    // lse − x_t is formed as (max − x_t) + log Σ: adding log Σ to a max of 1e4 first would lose
+                    // the low bits in float.
+                    double logS = Math.Log(double.CreateTruncating(s));
+                    T m = rowMax[i];
+                    long t = tgt[i];
+                    if (t == ignore) { loss[i] = 0; rowW[i] = 0; continue; }
+                    double wt = w == null ? 1 : double.CreateTruncating(w[t]);
+                    double li = (1 - eps) * wt * (double.CreateTruncating(m - x[i * c + t]) + logS);
+                    if (eps > 0)
+                    {
+                        // Σ_j w_j (lse − x_j) = W·log Σ + Σ_j w_j (max − x_j): the smoothing term without a probability tensor.
+                        double dev = 0;
+                        for (int j = 0; j < c; j++) dev += (w == null ? 1 : double.CreateTruncating(w[j])) * double.CreateTruncating(m - x[i * c + j]);
+                        li += eps / c * (sumW * logS + dev);
+                    }
+                    loss[i] = li;
+                    rowW[i] = wt;
+                }
+            }
+            ArrayPool<T>.Shared.Return(tmp);
+        });
+    }
+
+    /// <summary>grad[i, :] = scale[i] · ((1−ε) w_t (p − onehot_t) + ε/C (W p − w)), p = exp(x − lse).</summary>
+    public static void Backward<T>(T[] x, int n, int c, long[] tgt, T[]? w, long ignore, double eps, T[] rowMax, T[] invSum, double[] scale, T[] grad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
+        double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
+        Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
+        {
+            for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
+            {
+                int rows = Math.Min(rowsPerBlock, start + count - r0);
+                for (int r = 0; r < rows; r++)
+                    RowSub(new ReadOnlySpan<T>(x, (r0 + r) * c, c), rowMax[r0 + r], grad.AsSpan((r0 + r) * c, c));
+                var blk = grad.AsSpan(r0 * c, rows * c);
+                TensorPrimitives.Exp(blk, blk);
+                for (int r = 0; r < rows; r++)
+                {
+                    int i = r0 + r;
+                    var g = grad.AsSpan(i * c, c);
+                    long t = tgt[i];
+                    if (t == ignore || scale[i] == 0) { g.Clear(); continue; }
+                    double wt = w == null ? 1 : double.CreateTruncating(w[t]);
+                    double s = scale[i];
+                    T coefP = T.CreateTruncating(s * ((1 - eps) * wt + eps / c * sumW)) * invSum[i]; // p = exp(x − max) / Σ
+                    RowScale(g, coefP);
+                    g[(int)t] -= T.CreateTruncating(s * (1 - eps) * wt);
+                    if (eps > 0)
+                    {
+                        T k = T.CreateTruncating(-s * eps / c);
+                        if (w == null) RowAdd(g, k);
+                        else TensorPrimitives.MultiplyAdd(w, k, g, g);
+                    }
+                }
+            }
+        });
+    }
+
+    // Short rows (c = 10) are faster in a plain loop than through a vectorised call's setup.
+    private static T RowMax<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) return TensorPrimitives.Max(row);
+        T m = row[0];
+        for (int j = 1; j < row.Length; j++) { T v = row[j]; if (v > m || T.IsNaN(v)) m = v; if (T.IsNaN(m)) break; }
+        return m;
+    }
+
+    private static T RowSum<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) return TensorPrimitives.Sum(row);
+        T s = T.Zero;
+        foreach (var v in row) s += v;
+        return s;
+    }
+
+    private static void RowSub<T>(ReadOnlySpan<T> row, T v, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) { TensorPrimitives.Subtract(row, v, dst); return; }
+        for (int j = 0; j < row.Length; j++) dst[j] = row[j] - v;
+    }
+
+    private static void RowScale<T>(Span<T> row, T v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) { TensorPrimitives.Multiply(row, v, row); return; }
+        for (int j = 0; j < row.Length; j++) row[j] *= v;
+    }
+
+    private static void RowAdd<T>(Span<T> row, T v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) { TensorPrimitives.Add(row, v, row); return; }
+        for (int j = 0; j < row.Length; j++) row[j] += v;
+    }
+}
