@@ -1,0 +1,71 @@
+namespace Kindling.NN;
+
+/// <summary>max(x, 0).</summary>
+public sealed class ReLU : Module { public override Tensor Forward(Tensor input) => input.Relu(); }
+
+/// <summary>x for x &gt; 0, negativeSlope·x otherwise (default slope 0.01).</summary>
+public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
+{
+    public override Tensor Forward(Tensor input) => input.LeakyRelu(negativeSlope);
+    protected override string ExtraRepr() => $"negative_slope={negativeSlope}";
+}
+
+/// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (default α 1).</summary>
+public sealed class ELU(double alpha = 1.0) : Module
+{
+    public override Tensor Forward(Tensor input) => input.Elu(alpha);
+    protected override string ExtraRepr() => $"alpha={alpha}";
+}
+
+/// <summary>x·Φ(x) with the exact erf.</summary>
+public sealed class GELU : Module { public override Tensor Forward(Tensor input) => input.Gelu(); }
+
+/// <summary>x·σ(x).</summary>
+public sealed class SiLU : Module { public override Tensor Forward(Tensor input) => input.Silu(); }
+
+/// <summary>1 / (1 + e⁻ˣ).</summary>
+public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => input.Sigmoid(); }
+
+/// <summary>tanh x.</summary>
+public sealed class Tanh : Module { public override Tensor Forward(Tensor input) => input.Tanh(); }
+
+/// <summary>Softmax along <paramref name="dim"/> (default −1).</summary>
+public sealed class Softmax(int dim = -1) : Module
+{
+    public override Tensor Forward(Tensor input) => input.Softmax(dim);
+    protected override string ExtraRepr() => $"dim={dim}";
+}
+
+/// <summary>log-softmax along <paramref name="dim"/> (default −1).</summary>
+public sealed class LogSoftmax(int dim = -1) : Module
+{
+    public override Tensor Forward(Tensor input) => input.LogSoftmax(dim);
+    protected override string ExtraRepr() => $"dim={dim}";
+}
+
+/// <summary>Flattens dimensions startDim..endDim (defaults 1..−1: everything but the batch).</summary>
+public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
+{
+    public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
+    protected override string ExtraRepr() => $"start_dim={startDim}, end_dim={endDim}";
+}
+
+/// <summary>Returns its input.</summary>
+public sealed class Identity : Module { public override Tensor Forward(Tensor input) => input; }
+
+/// <summary>Inverted dropout with probability p (default 0.5), active in training mode only.</summary>
+public sealed class Dropout : Module
+{
+    private readonly Generator? _generator;
+    public double P { get; }
+
+    public Dropout(double p = 0.5, Generator? generator = null)
+    {
+        if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, $"Dropout: probability must be in [0, 1], got {p}.");
+        P = p;
+        _generator = generator;
+    }
+
+    public override Tensor Forward(Tensor input) => Functional.Dropout(input, P, Training, _generator);
+    protected override string ExtraRepr() => $"p={P}";
+}

@@ -1,0 +1,43 @@
+namespace Kindling.NN;
+
+/// <summary>
+/// Layer normalisation over the last dimensions (PyTorch's <c>nn.LayerNorm</c>): (x − mean) / √(var + eps)·γ + β with the
+/// biased variance over <c>normalizedShape</c>. Defaults: eps 1e-5, elementwise affine (γ ones, β zeros).
+/// </summary>
+public sealed class LayerNorm : Module
+{
+    private readonly int[] _shape;
+    public double Eps { get; }
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+
+    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true)
+    {
+        if (normalizedShape.Length == 0 || normalizedShape.Any(d => d <= 0)) throw new ArgumentException($"LayerNorm: normalized_shape must be non-empty and positive, got {Tensor.ShapeStr(normalizedShape)}.");
+        _shape = (int[])normalizedShape.Clone();
+        Eps = eps;
+        if (elementwiseAffine)
+        {
+            Weight = RegisterParameter("weight", Tensor.Ones(_shape));
+            Bias = RegisterParameter("bias", Tensor.Zeros(_shape));
+        }
+    }
+
+    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true) : this([normalizedShape], eps, elementwiseAffine) { }
+
+    public override Tensor Forward(Tensor input)
+    {
+        int k = _shape.Length;
+        if (input.Rank < k || !input.Shape[^k..].SequenceEqual(_shape))
+            throw new ArgumentException($"LayerNorm: input {input.ShapeString} must end with the normalized shape {Tensor.ShapeStr(_shape)}.", nameof(input));
+        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
+        var mean = input.Mean(dims, keepDim: true);
+        var dev = input - mean;
+        var var = (dev * dev).Mean(dims, keepDim: true);
+        var y = dev * (var + Eps).Rsqrt();
+        if (Weight != null && Bias != null) y = y * Weight + Bias;
+        return y;
+    }
+
+    protected override string ExtraRepr() => $"{Tensor.ShapeStr(_shape)}, eps={Eps}, elementwise_affine={(Weight != null ? "True" : "False")}";
+}
