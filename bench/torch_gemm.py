@@ -14,16 +14,17 @@ SHAPES = [
     ("gemm 256x256x256", False, False, 256, 256, 256),
     ("gemm 1024x1024x1024", False, False, 1024, 1024, 1024),
     ("gemm 2048x2048x2048", False, False, 2048, 2048, 2048),
-    ("mlp-fwd 128x256x784 (X·W)", False, False, 128, 256, 784),
-    ("mlp-dX 128x784x256 (G·Wt)", False, True, 128, 784, 256),
-    ("mlp-dW 784x256x128 (Xt·G)", True, False, 784, 256, 128),
+    # MLP step, batch 128, 784 -> 256: Y = X·W, dX = G·W^T, dW = X^T·G.
+    ("mlp-fwd 128x256x784", False, False, 128, 256, 784),
+    ("mlp-dX 128x784x256 NT", False, True, 128, 784, 256),
+    ("mlp-dW 784x256x128 TN", True, False, 784, 256, 128),
 ]
 
 
 def operands(ta, tb, m, n, k):
     g = torch.Generator().manual_seed(1)
-    a = torch.rand((k, m) if ta else (m, k), generator=g)
-    b = torch.rand((n, k) if tb else (k, n), generator=g)
+    a = torch.rand((k, m) if ta else (m, k), generator=g) * 2 - 1
+    b = torch.rand((n, k) if tb else (k, n), generator=g) * 2 - 1
     # .t() is a strided view, so torch.mm hands BLAS a transposed operand rather than copying it.
     return (a.t() if ta else a), (b.t() if tb else b), torch.empty(m, n)
 
@@ -61,9 +62,10 @@ def main():
         g = median_gflops(ta, tb, m, n, k, args.reps)
         results[label] = round(g, 1)
         if not args.json:
-            print(f"{label:<30} torch {g:8.1f} GFLOP/s", flush=True)
+            print(f"{label:<26} torch    {g:8.1f} GFLOP/s", flush=True)
     if args.json:
-        print(json.dumps({"impl": "torch", "threads": args.threads, "torch": torch.__version__, "gflops": results}))
+        print(json.dumps({"impl": "torch", "mode": "gemm", "threads": args.threads, "torch": torch.__version__,
+                          "results": results, "unit": "GFLOP/s"}))
 
 
 if __name__ == "__main__":

@@ -1,1 +1,39 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using System.Globalization;
+using Kindling.Cli;
+
+// kindling: train, compare, evaluate and predict with Kindling from the command line.
+// Exit codes: 0 success, 1 user error (one line on stderr), 2 usage error, 130 interrupted (checkpoint saved).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+Console.CancelKeyPress += (_, e) =>
+{
+    if (Trainer.StopRequested) return; // a second Ctrl+C ends the process at once
+    e.Cancel = true;
+    Trainer.StopRequested = true;
+    Console.Error.WriteLine("stopping after the current step (Ctrl+C again to abort)…");
+};
+
+var root = new RootCommand("kindling — train and compare neural networks with Kindling's PyTorch-exact losses.");
+var train = Cli.TrainCommand();
+root.Subcommands.Add(train);
+root.Subcommands.Add(Cli.CompareCommand());
+root.Subcommands.Add(Cli.EvalCommand());
+root.Subcommands.Add(Cli.PredictCommand());
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var e in parsed.Errors) Console.Error.WriteLine("error: " + e.Message);
+    Console.Error.WriteLine("Run 'kindling --help' (or 'kindling train --help') for usage.");
+    return 2;
+}
+try
+{
+    return parsed.Invoke();
+}
+catch (UserError e)
+{
+    Console.Error.WriteLine("error: " + e.Message);
+    return 1;
+}

@@ -78,6 +78,7 @@ public sealed partial class Tensor
         if (index.Rank > 1) throw new ArgumentException($"index_select: index must be 1-D, got shape {index.ShapeString}.");
         int d = NormDim(dim, Rank, "index_select");
         var ids = index.Detach().Contiguous().I64Span.ToArray();
+        if (d == 0 && Rank >= 1) return IndexRows(ids);
         var parts = new Tensor[ids.Length];
         var x = Detach();
         for (int i = 0; i < ids.Length; i++)
@@ -101,6 +102,43 @@ public sealed partial class Tensor
             }
             return [gx];
         });
+    }
+
+    /// <summary>Rows by index along dim 0 as whole-row copies (the batch gather of a data loader).</summary>
+    private Tensor IndexRows(long[] ids)
+    {
+        var x = Detach().Contiguous();
+        int n = Dims[0], row = n == 0 ? 0 : NumEl / n;
+        var shape = (int[])Dims.Clone();
+        shape[0] = ids.Length;
+        var y = Empty(shape, DType);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            long v = ids[i];
+            if (v < -n || v >= n) throw new ArgumentOutOfRangeException("index", $"index_select: index {v} is out of range for dimension 0 of size {n} (shape {ShapeString}).");
+            if (v < 0) v += n;
+            Array.Copy(x.Storage.Data, x.Offset + (int)v * row, y.Storage.Data, i * row, row);
+        }
+        var orig = Dims;
+        return Autograd.Record(y, "IndexSelectBackward", [this], g =>
+        {
+            var gx = Zeros(orig, g.DType);
+            var gi = Tensor.FromArray(ids.Select(v => v < 0 ? v + orig[0] : v).ToArray());
+            return [IndexAddRows(gx, gi, g)];
+        });
+    }
+
+    /// <summary>gx[ids[i]] += g[i] row by row (repeated indices accumulate).</summary>
+    private static Tensor IndexAddRows(Tensor gx, Tensor ids, Tensor g)
+    {
+        var gc = g.Contiguous();
+        var idx = ids.I64Span;
+        for (int i = 0; i < idx.Length; i++)
+        {
+            var dst = gx.Narrow(0, (int)idx[i], 1);
+            CopyInto(dst + gc.Narrow(0, i, 1), dst);
+        }
+        return gx;
     }
 
     /// <summary>One-hot encoding of an int64 tensor: a new last dimension of <paramref name="numClasses"/> (−1: max + 1), int64.</summary>

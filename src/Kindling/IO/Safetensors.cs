@@ -535,16 +535,14 @@ public static class Safetensors
                 throw Err(source, $"the header must be a JSON object, but it starts with {Describe(reader)}.");
             // JsonDocument would silently keep the last of two equal keys; a duplicate tensor name is ambiguous, so reject it.
             var keys = new HashSet<string>(StringComparer.Ordinal);
-            bool sawMetadata = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string key = reader.GetString()!;
                 if (!keys.Add(key)) throw Err(source, $"the header repeats the key \"{key}\"; every tensor name (and __metadata__) must appear once.");
                 reader.Read();
-                if (key == MetadataKey) { ParseMetadata(ref reader, meta, source); sawMetadata = true; }
+                if (key == MetadataKey) ParseMetadata(ref reader, meta, source);
                 else entries.Add(ParseEntry(ref reader, key, source));
             }
-            _ = sawMetadata;
             // The root object has closed; anything but whitespace (the reference's padding) after it is an error.
             if (reader.Read())
                 throw Err(source, $"the header has {Describe(reader)} after its JSON object; only space padding may follow.");

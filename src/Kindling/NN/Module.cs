@@ -134,7 +134,7 @@ public abstract class Module
     /// <summary>Walks the output's graph once: every leaf that requires grad must be a registered parameter (or the input).</summary>
     private void CheckLeaves(Tensor y, Tensor input)
     {
-        if (y.GradFn == null || !Autograd.IsGradEnabled) return;
+        if (y.GradFn == null || !Autograd.IsGradEnabled || ReferenceEquals(y, input)) return;
         var known = new HashSet<Tensor>(Parameters(), ReferenceEqualityComparer.Instance) { input };
         var seen = new HashSet<GradNode>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<GradNode>();
@@ -145,7 +145,8 @@ public abstract class Module
             if (!seen.Add(n)) continue;
             foreach (var t in n.Inputs)
             {
-                if (t == null) continue;
+                // The walk stops at the input: whatever produced it belongs to the caller.
+                if (t == null || ReferenceEquals(t, input)) continue;
                 if (t.GradFn != null) { stack.Push(t.GradFn); continue; }
                 if (t.RequiresGrad && !known.Contains(t) && !ReferenceEquals(t.Storage, input.Storage))
                     throw new InvalidOperationException($"{GetType().Name}.Forward used a tensor of shape {t.ShapeString} that requires grad but is not a registered parameter: create it with RegisterParameter(\"name\", tensor) in the constructor so optimizers and StateDict see it.");

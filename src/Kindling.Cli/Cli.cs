@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Globalization;
+using Kindling.IO;
+
+namespace Kindling.Cli;
+
+/// <summary>The subcommands and their options.</summary>
+public static class Cli
+{
+    private static Option<T> Opt<T>(string name, string description, T defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    private sealed class TrainOptions
+    {
+        public readonly Option<string> Data = Opt("--data", "Dataset: an embedded name (digits, breast_cancer, diabetes), fashion-mnist, a CSV file, or a folder of IDX files.", "digits");
+        public readonly Option<string[]> Target = new("--target") { Description = "CSV target column; several (comma-separated or repeated) for multi-label.", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string?> Test = new("--test") { Description = "A separate test file (default: hold out --test-split of the data)." };
+        public readonly Option<double> TestSplit = Opt("--test-split", "Fraction held out for the final test.", 0.2);
+        public readonly Option<double> ValSplit = Opt("--val-split", "Fraction of the remaining data for validation (0: none).", 0.1);
+        public readonly Option<string> Task = Opt("--task", "auto|classification|binary|multilabel|regression.", "auto");
+        public readonly Option<string> Loss = Opt("--loss", "auto, or a loss: cross_entropy, focal, nll, multi_margin, bce_with_logits, multilabel_soft_margin, soft_margin, mse, l1, huber, smooth_l1, poisson_nll.", "auto");
+        public readonly Option<string> Hidden = Opt("--hidden", "Hidden layer sizes, e.g. 256,128 (empty for a linear model).", "128");
+        public readonly Option<string> Activation = Opt("--activation", "relu|leaky_relu|elu|gelu|silu|tanh|sigmoid.", "relu");
+        public readonly Option<double> Dropout = Opt("--dropout", "Dropout probability after each hidden layer.", 0.0);
+        public readonly Option<bool> BatchNorm = Opt("--batch-norm", "BatchNorm1d after each hidden Linear.", false);
+        public readonly Option<string> Optimizer = Opt("--optimizer", "sgd|adam|adamw|rmsprop|adagrad.", "adam");
+        public readonly Option<double?> Lr = new("--lr") { Description = "Learning rate (default: 1e-3 for adam/adamw, 0.05 for sgd, 1e-2 for rmsprop/adagrad)." };
+        public readonly Option<double> Momentum = Opt("--momentum", "SGD momentum.", 0.9);
+        public readonly Option<double> WeightDecay = Opt("--weight-decay", "L2 weight decay (AdamW: decoupled, default 1e-2).", 0.0);
+        public readonly Option<double> L1 = Opt("--l1", "L1 penalty λ·Σ|w| on the weights, added to the loss.", 0.0);
+        public readonly Option<string> Scheduler = Opt("--scheduler", "none|step|cosine|exponential|warmup|onecycle|plateau.", "none");
+        public readonly Option<int> BatchSize = Opt("--batch-size", "Mini-batch size.", 64);
+        public readonly Option<int> Epochs = Opt("--epochs", "Passes over the training data.", 30);
+        public readonly Option<int> EarlyStopping = Opt("--early-stopping", "Stop after this many epochs without validation improvement and keep the best weights (0: off).", 0);
+        public readonly Option<string> ClassWeights = Opt("--class-weights", "none|balanced|w1,w2,… (classification).", "none");
+        public readonly Option<double> LabelSmoothing = Opt("--label-smoothing", "Label smoothing ε for cross_entropy.", 0.0);
+        public readonly Option<string> Scale = Opt("--scale", "standard (fit on training data only) or none.", "standard");
+        public readonly Option<ulong> Seed = Opt("--seed", "Random seed (splits, initialisation, shuffling, dropout).", 42UL);
+        public readonly Option<int> Threads = Opt("--threads", "Threads for the kernels.", Environment.ProcessorCount);
+        public readonly Option<string?> Init = new("--init") { Description = "Initial weights: a safetensors file with PyTorch state_dict names." };
+        public readonly Option<bool> Shuffle = Opt("--shuffle", "Shuffle the training data each epoch (true|false).", true);
+        public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/<timestamp>)." };
+        public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its checkpoint." };
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Data, Target, Test, TestSplit, ValSplit, Task, Loss, Hidden, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Resume })
+                c.Options.Add(o);
+        }
+
+        public TrainConfig Config(ParseResult r) => new()
+        {
+            Data = r.GetValue(Data)!, Target = (r.GetValue(Target) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+            Test = r.GetValue(Test), TestSplit = r.GetValue(TestSplit), ValSplit = r.GetValue(ValSplit), Task = r.GetValue(Task)!, Loss = r.GetValue(Loss)!,
+            Hidden = ParseHidden(r.GetValue(Hidden)!), Activation = r.GetValue(Activation)!, Dropout = r.GetValue(Dropout), BatchNorm = r.GetValue(BatchNorm),
+            Optimizer = r.GetValue(Optimizer)!, Lr = r.GetValue(Lr), Momentum = r.GetValue(Momentum), WeightDecay = r.GetValue(WeightDecay), L1 = r.GetValue(L1),
+            Scheduler = r.GetValue(Scheduler)!, BatchSize = r.GetValue(BatchSize), Epochs = r.GetValue(Epochs), EarlyStopping = r.GetValue(EarlyStopping),
+            ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
+            Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out),
+        };
+    }
+
+    private static int[] ParseHidden(string s) => s.Trim().Length == 0 ? [] : s.Split(',').Select(x =>
+        int.TryParse(x.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new UserError($"--hidden: '{x}' is not a layer size (use e.g. 256,128).")).ToArray();
+
+    public static Command TrainCommand()
+    {
+        var cmd = new Command("train", "Train an MLP on a dataset (default: the embedded digits) and write a run folder with the model, metrics, plots and report.");
+        var o = new TrainOptions();
+        o.AddTo(cmd);
+        cmd.SetAction(r =>
+        {
+            var resume = r.GetValue(o.Resume);
+            TrainConfig c;
+            if (resume != null)
+            {
+                var cfgPath = Path.Combine(resume, "config.json");
+                if (!File.Exists(cfgPath)) throw new UserError($"--resume {resume}: no config.json there.");
+                c = TrainConfig.FromJson(File.ReadAllText(cfgPath)) with { Out = resume };
+                var epochsResult = r.GetResult(o.Epochs);
+                if (epochsResult != null && !epochsResult.Implicit) c = c with { Epochs = r.GetValue(o.Epochs) };
+            }
+            else c = o.Config(r);
+            return Commands.Train(c, resume != null);
+        });
+        return cmd;
+    }
+
+    public static Command CompareCommand()
+    {
+        var cmd = new Command("compare", "Train the same model on the same data and seed under several losses and draw their curves in one report.");
+        var o = new TrainOptions();
+        o.AddTo(cmd);
+        var losses = new Option<string?>("--losses") { Description = "Comma-separated losses (default: cross_entropy,mse for classification; mse,l1,huber for regression; bce_with_logits,mse for binary)." };
+        cmd.Options.Add(losses);
+        cmd.SetAction(r => Commands.Compare(o.Config(r), r.GetValue(losses)));
+        return cmd;
+    }
+
+    public static Command EvalCommand()
+    {
+        var cmd = new Command("eval", "Evaluate a trained run on data (default: the run's own test split).");
+        var run = new Argument<string>("run") { Description = "The run folder." };
+        var data = new Option<string?>("--data") { Description = "Data to evaluate on (a CSV with the target column, or a dataset name)." };
+        cmd.Arguments.Add(run);
+        cmd.Options.Add(data);
+        cmd.SetAction(r => Commands.Eval(r.GetValue(run)!, r.GetValue(data)));
+        return cmd;
+    }
+
+    public static Command PredictCommand()
+    {
+        var cmd = new Command("predict", "Predict with a trained run: classes and per-class probabilities, or values.");
+        var run = new Argument<string>("run") { Description = "The run folder." };
+        var data = new Option<string>("--data") { Description = "Input CSV with the training feature columns.", Required = true };
+        var outFile = new Option<string>("--out") { Description = "Output CSV.", DefaultValueFactory = _ => "predictions.csv" };
+        cmd.Arguments.Add(run);
+        cmd.Options.Add(data);
+        cmd.Options.Add(outFile);
+        cmd.SetAction(r => Commands.Predict(r.GetValue(run)!, r.GetValue(data)!, r.GetValue(outFile)!));
+        return cmd;
+    }
+}

@@ -1,0 +1,113 @@
+using Spectre.Console;
+
+namespace Kindling.Cli;
+
+/// <summary>Receives per-step progress inside an epoch.</summary>
+public interface IProgressSink
+{
+    void StartEpoch(int epoch, int epochs, int batches);
+    void Step(int done, double runningLoss, double samplesPerSec, TimeSpan eta);
+    void Line(string text);
+}
+
+/// <summary>
+/// Console output: Spectre.Console progress bars and tables on a terminal; plain lines without control characters
+/// when the output is redirected (logs, CI), so the log reads the same as the screen minus the animation.
+/// </summary>
+public sealed class Output
+{
+    public bool Interactive { get; }
+    public bool Quiet { get; init; }
+
+    public Output(bool? interactive = null)
+    {
+        Interactive = interactive ?? (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive);
+    }
+
+    public void Info(string text)
+    {
+        if (Interactive) AnsiConsole.MarkupLine(Markup.Escape(text));
+        else Console.WriteLine(text);
+    }
+
+    public void Warning(string text)
+    {
+        if (Interactive) AnsiConsole.MarkupLine("[yellow]warning:[/] " + Markup.Escape(text));
+        else Console.WriteLine("warning: " + text);
+    }
+
+    public void WithProgress(Action<IProgressSink> body)
+    {
+        if (!Interactive || Quiet) { body(new PlainSink(this)); return; }
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx => body(new SpectreSink(ctx)));
+    }
+
+    public void Table(string title, IReadOnlyList<(string Key, string Value)> rows)
+    {
+        if (Interactive)
+        {
+            var t = new Table().Title(Markup.Escape(title)).AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+            foreach (var (k, v) in rows) t.AddRow(Markup.Escape(k), Markup.Escape(v));
+            AnsiConsole.Write(t);
+            return;
+        }
+        Console.WriteLine(title);
+        int w = rows.Count == 0 ? 0 : rows.Max(r => r.Key.Length);
+        foreach (var (k, v) in rows) Console.WriteLine($"  {k.PadRight(w)}  {v}");
+    }
+
+    public void Confusion(int[,] cm, string[] names)
+    {
+        int k = cm.GetLength(0);
+        if (k > 20) { Info($"confusion matrix: {k}×{k} (see report.html)"); return; }
+        if (Interactive)
+        {
+            var t = new Table().Title("confusion matrix (rows: true, columns: predicted)").AddColumn("");
+            foreach (var n in names) t.AddColumn(new TableColumn(Markup.Escape(n)).RightAligned());
+            for (int i = 0; i < k; i++) t.AddRow(new[] { Markup.Escape(names[i]) }.Concat(Enumerable.Range(0, k).Select(j => cm[i, j].ToString())).ToArray());
+            AnsiConsole.Write(t);
+            return;
+        }
+        Console.WriteLine("confusion matrix (rows: true, columns: predicted)");
+        int w = Math.Max(names.Max(n => n.Length), Enumerable.Range(0, k).SelectMany(i => Enumerable.Range(0, k).Select(j => cm[i, j].ToString().Length)).Max());
+        Console.WriteLine("  " + "".PadRight(w) + string.Concat(names.Select(n => " " + n.PadLeft(w))));
+        for (int i = 0; i < k; i++)
+            Console.WriteLine("  " + names[i].PadRight(w) + string.Concat(Enumerable.Range(0, k).Select(j => " " + cm[i, j].ToString().PadLeft(w))));
+    }
+
+    private sealed class PlainSink(Output o) : IProgressSink
+    {
+        public void StartEpoch(int epoch, int epochs, int batches) { }
+        public void Step(int done, double runningLoss, double samplesPerSec, TimeSpan eta) { }
+        public void Line(string text) { if (!o.Quiet) Console.WriteLine(text); }
+    }
+
+    private sealed class SpectreSink(ProgressContext ctx) : IProgressSink
+    {
+        private ProgressTask? _task;
+        private int _epoch, _epochs;
+
+        public void StartEpoch(int epoch, int epochs, int batches)
+        {
+            _task?.StopTask();
+            _epoch = epoch; _epochs = epochs;
+            _task = ctx.AddTask($"epoch {epoch}/{epochs}", maxValue: Math.Max(batches, 1));
+        }
+
+        public void Step(int done, double runningLoss, double samplesPerSec, TimeSpan eta)
+        {
+            if (_task == null) return;
+            _task.Value = done;
+            _task.Description = $"epoch {_epoch}/{_epochs}  loss {runningLoss:F4}  {samplesPerSec:N0} samples/s  ETA {eta:mm\\:ss}";
+        }
+
+        public void Line(string text)
+        {
+            _task?.StopTask();
+            AnsiConsole.MarkupLine(Markup.Escape(text));
+        }
+    }
+}

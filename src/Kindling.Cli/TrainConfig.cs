@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kindling.Cli;
+
+/// <summary>Everything that defines a training run; written to config.json so the run can be reproduced or resumed.</summary>
+public sealed record TrainConfig
+{
+    public string Data { get; init; } = "digits";
+    public string[] Target { get; init; } = [];
+    public string? Test { get; init; }
+    public double TestSplit { get; init; } = 0.2;
+    public double ValSplit { get; init; } = 0.1;
+    public string Task { get; init; } = "auto";
+    public string Loss { get; init; } = "auto";
+    public int[] Hidden { get; init; } = [128];
+    public string Activation { get; init; } = "relu";
+    public double Dropout { get; init; }
+    public bool BatchNorm { get; init; }
+    public string Optimizer { get; init; } = "adam";
+    public double? Lr { get; init; }
+    public double Momentum { get; init; } = 0.9;
+    public double WeightDecay { get; init; }
+    public double L1 { get; init; }
+    public string Scheduler { get; init; } = "none";
+    public int BatchSize { get; init; } = 64;
+    public int Epochs { get; init; } = 30;
+    public int EarlyStopping { get; init; }
+    public string ClassWeights { get; init; } = "none";
+    public double LabelSmoothing { get; init; }
+    public string Scale { get; init; } = "standard";
+    public ulong Seed { get; init; } = 42;
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public string? Init { get; init; }
+    public bool Shuffle { get; init; } = true;
+    public string? Out { get; init; }
+
+    // Resolved at run time and recorded for eval/predict.
+    public string? ResolvedTask { get; init; }
+    public string? ResolvedLoss { get; init; }
+    public string[]? ClassNames { get; init; }
+    public string[]? FeatureNames { get; init; }
+    public string[]? TargetNames { get; init; }
+    public int Outputs { get; init; }
+    public string? KindlingVersion { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TrainConfig FromJson(string json) => JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new UserError("config.json is empty.");
+
+    /// <summary>The learning rate, or the optimizer's usual default.</summary>
+    public double LearningRate => Lr ?? Optimizer switch { "sgd" => 0.05, "adagrad" or "rmsprop" => 1e-2, _ => 1e-3 };
+}

@@ -1,0 +1,45 @@
+namespace Kindling.Data;
+
+/// <summary>What <see cref="CsvTable"/> does with a missing cell (empty or one of <see cref="CsvOptions.MissingTokens"/>).</summary>
+public enum MissingValueMode
+{
+    /// <summary>Throw a <see cref="DataException"/> naming the row and column (the default: silent filling hides data problems).</summary>
+    Error,
+    /// <summary>Numeric columns: the mean of the column's present values; categorical columns: the most frequent category. Targets are never filled.</summary>
+    Mean,
+    /// <summary>Numeric columns: 0; categorical columns: all one-hot indicators 0. Targets are never filled.</summary>
+    Zero,
+    /// <summary>Leave out every row that has a missing cell in any of the columns being used (features or targets).</summary>
+    Drop,
+}
+
+/// <summary>Whether a target column holds class labels or real values.</summary>
+public enum TargetKind
+{
+    /// <summary>One column of class labels (integers or strings) mapped to int64 indices 0..K−1 in sorted order.</summary>
+    Classification,
+    /// <summary>One or more numeric columns kept as float32 values: (N) for one column, (N, k) for several.</summary>
+    Regression,
+}
+
+/// <summary>How <see cref="CsvTable.Load"/> reads a file.</summary>
+public sealed class CsvOptions
+{
+    /// <summary>Field separator; ',' by default (use '\t' for TSV, ';' for European-style CSV). Must be an ASCII character.</summary>
+    public char Delimiter { get; init; } = ',';
+
+    /// <summary>How missing cells are handled when building tensors; <see cref="MissingValueMode.Error"/> by default.</summary>
+    public MissingValueMode MissingValues { get; init; } = MissingValueMode.Error;
+
+    /// <summary>Cell texts (after trimming) that mean "missing". The empty cell is always missing.</summary>
+    public IReadOnlyCollection<string> MissingTokens { get; init; } = ["NA", "N/A", "NaN", "nan", "null", "NULL", "?"];
+
+    /// <summary>
+    /// Columns to one-hot encode even though their values look numeric (codes such as zip codes or product ids).
+    /// Other columns are categorical when most of their present values are not numbers.
+    /// </summary>
+    public IReadOnlyCollection<string> CategoricalColumns { get; init; } = [];
+
+    /// <summary>Trim spaces around fields (true by default), so "1, 2" reads as 1 and 2.</summary>
+    public bool TrimWhitespace { get; init; } = true;
+}

@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Kindling.IO;
+using Kindling.NN;
+using Kindling.Optim;
+
+namespace Kindling.Tests;
+
+/// <summary>
+/// Trains the source material's three models from PyTorch-written initial weights on the same batches as
+/// tools/parity/gen_training.py and checks every step's loss against PyTorch's within 1e-4 relative.
+/// </summary>
+public class TrainingParityTests
+{
+    private static readonly string Dir = Path.Combine(Repo.Root, "tools", "parity", "training");
+    private static readonly Lazy<JsonObject> Data = new(() => JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "trajectories.json")))!.AsObject());
+
+    /// <summary>The generator's deterministic features: ((k·2654435761 + 12345) mod 2³²)/2³² − 0.5, k = i·D + j.</summary>
+    internal static Tensor Features(int n, int d)
+    {
+        var v = new float[n * d];
+        for (int k = 0; k < v.Length; k++) v[k] = (float)(((ulong)k * 2654435761UL + 12345UL) % 4294967296UL / 4294967296.0 - 0.5);
+        return Tensor.FromArray(v, n, d);
+    }
+
+    public static IEnumerable<object[]> Trajectories()
+    {
+        foreach (var t in Data.Value["trajectories"]!.AsArray())
+            yield return [t!["model"]!.GetValue<string>(), t["optimizer"]!.GetValue<string>()];
+    }
+
+    private static (Module model, Func<Tensor, Tensor, Tensor> loss) Build(string name) => name switch
+    {
+        "image_3072_128_2" => (new Sequential(new Linear(3072, 128), new ReLU(), new Linear(128, 2)), (y, t) => Functional.CrossEntropy(y, t)),
+        "house_10_128_1" => (new Sequential(new Linear(10, 128), new ReLU(), new Linear(128, 1)), (y, t) => Functional.MseLoss(y, t)),
+        "binary_10_5_1" => (new Sequential(new Linear(10, 5), new Sigmoid(), new Linear(5, 1)), (y, t) => Functional.BinaryCrossEntropyWithLogits(y, t)),
+        _ => throw new ArgumentException(name),
+    };
+
+    internal static Optimizer MakeOptimizer(JsonObject spec, IEnumerable<Tensor> p)
+    {
+        double N(string k, double d) => spec[k] is JsonNode v ? v.GetValue<double>() : d;
+        bool B(string k) => spec[k] is JsonNode v && v.GetValue<bool>();
+        return spec["name"]!.GetValue<string>() switch
+        {
+            "sgd" => new SGD(p, N("lr", 0), N("momentum", 0), N("dampening", 0), N("weight_decay", 0), B("nesterov")),
+            "adam" => new Adam(p, N("lr", 1e-3), weightDecay: N("weight_decay", 0), amsgrad: B("amsgrad")),
+            "adamw" => new AdamW(p, N("lr", 1e-3), weightDecay: N("weight_decay", 1e-2), amsgrad: B("amsgrad")),
+            "rmsprop" => new RMSprop(p, N("lr", 1e-2), weightDecay: N("weight_decay", 0), momentum: N("momentum", 0), centered: B("centered")),
+            "adagrad" => new Adagrad(p, N("lr", 1e-2)),
+            var o => throw new ArgumentException(o),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Trajectories))]
+    public void MatchesPyTorchStepByStep(string modelName, string optimizerName)
+    {
+        var root = Data.Value;
+        var traj = root["trajectories"]!.AsArray().Select(t => t!.AsObject()).First(t => t["model"]!.GetValue<string>() == modelName && t["optimizer"]!.GetValue<string>() == optimizerName);
+        var info = root["models"]![modelName]!.AsObject();
+        int n = root["n"]!.GetValue<int>(), b = root["batch"]!.GetValue<int>();
+        var x = Features(n, info["features"]!.GetValue<int>());
+        var tv = info["targets"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Tensor y = info["target_dtype"]!.GetValue<string>() == "int64" ? Tensor.FromArray(tv.Select(v => (long)v).ToArray()) : Tensor.FromArray(tv.Select(v => (float)v).ToArray(), n, 1);
+        var (model, lossFn) = Build(modelName);
+        Safetensors.LoadModule(Path.Combine(Dir, modelName + ".safetensors"), model);
+        var opt = MakeOptimizer(traj["spec"]!.AsObject(), model.Parameters());
+        var expected = traj["losses"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        for (int s = 0; s < expected.Length; s++)
+        {
+            var idx = Tensor.FromArray(Enumerable.Range(0, b).Select(r => (long)((s * b + r) % n)).ToArray());
+            opt.ZeroGrad();
+            var loss = lossFn(model.Call(x.IndexSelect(0, idx)), y.IndexSelect(0, idx));
+            loss.Backward();
+            opt.Step();
+            double got = loss.ItemDouble(), exp = expected[s];
+            Assert.True(Math.Abs(got - exp) <= 1e-4 * Math.Abs(exp) + 1e-7, $"step {s}: Kindling {got:R}, PyTorch {exp:R} (relative error {Math.Abs(got - exp) / Math.Abs(exp):E2})");
+        }
+    }
+
+    public static IEnumerable<object[]> Schedules() => Data.Value["schedulers"]!.AsArray().Select(s => new object[] { s!["name"]!.GetValue<string>() });
+
+    [Theory]
+    [MemberData(nameof(Schedules))]
+    public void SchedulersMatchPyTorch(string name)
+    {
+        var s = Data.Value["schedulers"]!.AsArray().Select(v => v!.AsObject()).First(v => v["name"]!.GetValue<string>() == name);
+        var spec = s["spec"]!.AsObject();
+        double N(string k, double d) => spec[k] is JsonNode v ? v.GetValue<double>() : d;
+        var p = Tensor.Zeros(2).RequiresGrad_();
+        var opt = new SGD([p], 0.1, momentum: 0.9);
+        var lrs = s["lrs"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        if (name == "plateau")
+        {
+            var pl = new ReduceLROnPlateau(opt, factor: N("factor", 0.1), patience: (int)N("patience", 10), cooldown: (int)N("cooldown", 0));
+            var metrics = s["metrics"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+            for (int i = 0; i < metrics.Length; i++)
+            {
+                pl.Step(metrics[i]);
+                Assert.Equal(lrs[i], opt.ParamGroups[0].Lr!.Value, 12);
+            }
+            return;
+        }
+        LRScheduler sch = spec["name"]!.GetValue<string>() switch
+        {
+            "step" => new StepLR(opt, (int)N("step_size", 1), N("gamma", 0.1)),
+            "multistep" => new MultiStepLR(opt, spec["milestones"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray(), N("gamma", 0.1)),
+            "exponential" => new ExponentialLR(opt, N("gamma", 0.1)),
+            "cosine" => new CosineAnnealingLR(opt, (int)N("t_max", 1), N("eta_min", 0)),
+            "linear" => new LinearLR(opt, N("start_factor", 1.0 / 3), N("end_factor", 1), (int)N("total_iters", 5)),
+            "onecycle" => new OneCycleLR(opt, N("max_lr", 0.1), (int)N("total_steps", 10), N("pct_start", 0.3), spec["anneal_strategy"]?.GetValue<string>() ?? "cos"),
+            var o => throw new ArgumentException(o),
+        };
+        var moms = s["momentums"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        for (int i = 0; i < lrs.Length; i++)
+        {
+            Assert.True(Math.Abs(lrs[i] - opt.ParamGroups[0].Lr!.Value) <= 1e-12 + 1e-9 * lrs[i], $"{name} step {i}: lr {opt.ParamGroups[0].Lr} vs PyTorch {lrs[i]}");
+            double mom = opt.ParamGroups[0].Momentum ?? 0.9;
+            Assert.True(Math.Abs(moms[i] - mom) <= 1e-9, $"{name} step {i}: momentum {mom} vs PyTorch {moms[i]}");
+            if (i + 1 < lrs.Length) sch.Step();
+        }
+    }
+}
