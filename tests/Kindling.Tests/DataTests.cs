@@ -515,7 +515,7 @@ public sealed class DataTests : IDisposable
         Assert.Contains("10 bytes follow", Assert.Throws<DataException>(() => Idx.Read(IdxBytes(0x08, [3, 3], new byte[10]))).Message);
         // Absurd dimensions fail before anything is allocated.
         var huge = IdxBytes(0x0E, [int.MaxValue, int.MaxValue, int.MaxValue], new byte[16]);
-        Assert.Contains("more bytes than the file has", Assert.Throws<DataException>(() => Idx.Read(huge)).Message);
+        Assert.Contains("more data than any file holds", Assert.Throws<DataException>(() => Idx.Read(huge)).Message);
         var negative = IdxBytes(0x08, [1], [7]);
         negative[4] = 0xFF; // dimension 0xFF000001
         Assert.Contains("larger than supported", Assert.Throws<DataException>(() => Idx.Read(negative)).Message);

@@ -30,14 +30,14 @@ public abstract class Dataset
     /// <summary>Number of target values per sample (the product of <see cref="TargetShape"/>).</summary>
     public int TargetSize => Product(TargetShape);
 
-    /// <summary>Writes sample <paramref name="index"/>'s features, flattened row-major, into <paramref name="destination"/> (length <see cref="FeatureSize"/>).</summary>
+    /// <summary>Writes sample <paramref name="index"/>'s features, flattened row-major, into <paramref name="destination"/> (length <see cref="FeatureSize"/>). Must write every element: loaders hand out batch buffers without zeroing them.</summary>
     public abstract void CopyFeatures(int index, Span<float> destination);
 
-    /// <summary>Writes sample <paramref name="index"/>'s int64 target into <paramref name="destination"/> (length <see cref="TargetSize"/>). Only for <see cref="DType.Int64"/> targets.</summary>
+    /// <summary>Writes sample <paramref name="index"/>'s int64 target into <paramref name="destination"/> (length <see cref="TargetSize"/>), every element. Only for <see cref="DType.Int64"/> targets.</summary>
     public virtual void CopyTarget(int index, Span<long> destination) =>
         throw new NotSupportedException($"{GetType().Name} has {Tensor.DTypeName(TargetDType)} targets; it cannot copy them as int64.");
 
-    /// <summary>Writes sample <paramref name="index"/>'s float32 target into <paramref name="destination"/> (length <see cref="TargetSize"/>). Only for <see cref="DType.Float32"/> targets.</summary>
+    /// <summary>Writes sample <paramref name="index"/>'s float32 target into <paramref name="destination"/> (length <see cref="TargetSize"/>), every element. Only for <see cref="DType.Float32"/> targets.</summary>
     public virtual void CopyTarget(int index, Span<float> destination) =>
         throw new NotSupportedException($"{GetType().Name} has {Tensor.DTypeName(TargetDType)} targets; it cannot copy them as float32.");
 
@@ -122,7 +122,7 @@ public abstract class Dataset
             total += f;
         }
         if (Math.Abs(total - 1) > 1e-6)
-            throw new ArgumentException($"RandomSplit: the fractions [{string.Join(", ", fractions)}] sum to {total}, not 1.", nameof(fractions));
+            throw new ArgumentException($"RandomSplit: the fractions [{string.Join(", ", fractions)}] sum to {total.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)}, not 1.", nameof(fractions));
         int n = dataset.Count;
         var lengths = new int[fractions.Length];
         int assigned = 0;

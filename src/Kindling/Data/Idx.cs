@@ -119,25 +119,25 @@ public static class Idx
             throw new DataException($"{source}: the IDX header declares {ndim} dimensions ({headerLength} header bytes) but the file has only {b.Length} bytes.");
         var dims = new int[ndim];
         long available = b.Length - headerLength;
-        long count = 1;
-        bool overflow = false;
+        // Int128 with saturation: the product of up to 255 dimensions is computed exactly (or known to be absurd)
+        // and compared with the bytes actually present before any array is sized from it.
+        Int128 count = 1;
+        bool absurd = false;
         for (int d = 0; d < ndim; d++)
         {
             uint dim = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(4 + 4 * d));
             if (dim > int.MaxValue)
-                throw new DataException($"{source}: IDX dimension {d} is {dim}, which is larger than supported ({int.MaxValue}).");
+                throw new DataException($"{source}: IDX dimension {d} is {dim}, which is larger than supported ({int.MaxValue}); the header is corrupt or not IDX.");
             dims[d] = (int)dim;
-            // Stop multiplying once the product exceeds what the file can hold, so it cannot overflow.
-            if (!overflow) { count *= dim; if (count * size > available) overflow = true; }
+            count *= dim;
+            if (count > ulong.MaxValue) { absurd = true; count = ulong.MaxValue; }
         }
-        if (overflow || count * size != available)
+        Int128 needed = count * size;
+        if (absurd || needed != available)
         {
-            long expected = overflow ? -1 : count * size;
-            string need = overflow ? "more bytes than the file has" : $"{expected} bytes";
-            throw new DataException($"{source}: the IDX header says shape {Tensor.ShapeStr(dims)} of {TypeName(type)} elements, which needs {need} of data, but {available} bytes follow the header. The file is truncated, corrupt, or not this format.");
+            string need = absurd ? "more data than any file holds" : $"{needed} bytes of data";
+            throw new DataException($"{source}: the IDX header says shape {Tensor.ShapeStr(dims)} of {TypeName(type)} elements, which needs {need}, but {available} bytes follow the header. The file is truncated, corrupt, or not this format.");
         }
-        if (count > int.MaxValue)
-            throw new DataException($"{source}: {count} elements is more than a Kindling tensor can hold.");
         return new RawIdx(type, dims, b, (int)headerLength, (int)count);
     }
 
@@ -150,8 +150,9 @@ public static class Idx
             switch (Type)
             {
                 case 0x08:
-                    float k = scale ? 1f / 255f : 1f;
-                    for (int i = 0; i < r.Length; i++) r[i] = s[i] * k;
+                    // Divide rather than multiply by 1/255 so values match PyTorch's img.float().div(255) bit for bit.
+                    if (scale) for (int i = 0; i < r.Length; i++) r[i] = s[i] / 255f;
+                    else for (int i = 0; i < r.Length; i++) r[i] = s[i];
                     break;
                 case 0x09: for (int i = 0; i < r.Length; i++) r[i] = (sbyte)s[i]; break;
                 case 0x0B: for (int i = 0; i < r.Length; i++) r[i] = BinaryPrimitives.ReadInt16BigEndian(s[(2 * i)..]); break;

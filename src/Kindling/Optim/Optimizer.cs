@@ -51,6 +51,9 @@ public abstract class Optimizer
         foreach (var g in groups)
         {
             if (g.Lr is double glr) CheckLr(name, glr);
+            // Like PyTorch's param_groups, every group carries its effective values once built.
+            g.Lr ??= lr;
+            g.WeightDecay ??= weightDecay;
             foreach (var p in g.Params)
             {
                 if (!p.IsContiguous) throw new ArgumentException($"{name}: parameters must be contiguous tensors; got a view of shape {p.ShapeString}.");

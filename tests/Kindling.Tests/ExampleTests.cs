@@ -1,0 +1,19 @@
+namespace Kindling.Tests;
+
+/// <summary>Runs each example program briefly: it trains and reports a held-out metric better than chance.</summary>
+public class ExampleTests
+{
+    [Fact]
+    public void ImageClassifierLearns() => Assert.InRange(ImageClassifier.Run(epochs: 2, limit: 3000), 0.75, 1.0);
+
+    [Fact]
+    public void HouseRegressorLearns()
+    {
+        var (rmse, r2) = HouseRegressor.Run(epochs: 60);
+        Assert.InRange(r2, 0.2, 1.0);
+        Assert.InRange(rmse, 20, 80);
+    }
+
+    [Fact]
+    public void BinaryClassifierLearns() => Assert.InRange(BinaryClassifier.Run(epochs: 30), 0.9, 1.0);
+}
