@@ -30,7 +30,8 @@ if (parsed.Errors.Count > 0)
 }
 try
 {
-    return parsed.Invoke();
+    // Our own handler below turns user errors into one line; programming errors keep their stack trace.
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
 }
 catch (UserError e)
 {

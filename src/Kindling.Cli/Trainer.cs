@@ -106,6 +106,8 @@ public static class Trainer
         string? stop = null;
         long samples = 0;
         var throughput = Stopwatch.StartNew();
+        // Test hook: behave as if Ctrl+C arrived after this many steps (signals cannot be timed reliably in tests).
+        long stopAfter = long.TryParse(Environment.GetEnvironmentVariable("KINDLING_STOP_AFTER_STEPS"), out var sa) ? sa : long.MaxValue;
 
         void SaveCheckpoint(int epoch, int batch)
         {
@@ -154,6 +156,7 @@ public static class Trainer
                     double rate = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9);
                     double remaining = ((double)(c.Epochs - epoch - 1) * n + (n - Math.Min(n, (b + 1) * bs))) / Math.Max(rate, 1e-9);
                     sink.Step(b + 1, lossSum / seen, rate, TimeSpan.FromSeconds(Math.Min(remaining, 359999)));
+                    if (step >= stopAfter) StopRequested = true;
                     if (StopRequested && b + 1 < batches)
                     {
                         SaveCheckpoint(epoch, b + 1);
