@@ -144,7 +144,8 @@ public static class Trainer
                     double lv = l.ItemDouble();
                     if (!double.IsFinite(lv))
                     {
-                        stop = $"the loss became {(double.IsNaN(lv) ? "NaN" : "infinite")} at step {step + 1} (epoch {epoch + 1}); the last good checkpoint is {ckpt}. Try a lower learning rate (--lr, now {opt.ParamGroups[0].Lr ?? opt.Lr:G3}).";
+                        string kept = File.Exists(ckpt) ? $"the last good checkpoint is {ckpt}" : "no checkpoint had been written yet";
+                        stop = $"the loss became {(double.IsNaN(lv) ? "NaN" : "infinite")} at step {step + 1} (epoch {epoch + 1}); training stopped and {kept}. Try a lower learning rate (--lr, now {opt.ParamGroups[0].Lr ?? opt.Lr:G3}).";
                         break;
                     }
                     total.Backward();
