@@ -1,9 +1,15 @@
 """PyTorch reference for `Kindling.Bench gemm`: same shapes, same median-GFLOP/s reporting.
 
 Run: PYENV_VERSION=system python3 bench/torch_gemm.py [--json] [--threads N]
+
+Debian's torch calls whatever libblas.so.3 the alternatives system points at. With only the netlib
+reference BLAS installed, torch.mm runs at ~6 GFLOP/s, which is no baseline; the script then warns.
+Install libopenblas0-pthread (or point LD_LIBRARY_PATH at its openblas-pthread directory, with
+OPENBLAS_NUM_THREADS=2) to compare against OpenBLAS.
 """
 import argparse
 import json
+import sys
 import time
 
 import torch
@@ -50,6 +56,16 @@ def median_gflops(ta, tb, m, n, k, reps, min_seconds=0.05):
     return flop / samples[len(samples) // 2] / 1e9
 
 
+def loaded_blas():
+    """Path of the BLAS shared library torch actually resolved (Linux), or "unknown"."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
+        return ", ".join(sorted(libs)) or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", action="store_true", help="print {label: median GFLOP/s} as JSON")
@@ -57,6 +73,11 @@ def main():
     ap.add_argument("--reps", type=int, default=11)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    torch.mm(torch.ones(8, 8), torch.ones(8, 8))  # make sure the BLAS library is loaded before we look
+    blas = loaded_blas()
+    if "openblas" not in blas.lower() and "mkl" not in blas.lower():
+        print(f"warning: torch is using {blas}; that is probably the netlib reference BLAS, not a tuned one",
+              file=sys.stderr)
     results = {}
     for label, ta, tb, m, n, k in SHAPES:
         g = median_gflops(ta, tb, m, n, k, args.reps)
@@ -65,7 +86,7 @@ def main():
             print(f"{label:<26} torch    {g:8.1f} GFLOP/s", flush=True)
     if args.json:
         print(json.dumps({"impl": "torch", "mode": "gemm", "threads": args.threads, "torch": torch.__version__,
-                          "results": results, "unit": "GFLOP/s"}))
+                          "blas": blas, "results": results, "unit": "GFLOP/s"}))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ namespace Kindling.Tests;
 
 /// <summary>
 /// Trains the source material's three models from PyTorch-written initial weights on the same batches as
-/// tools/parity/gen_training.py and checks every step's loss against PyTorch's within 1e-4 relative.
+/// tools/parity/gen_training.py and checks every step's loss against PyTorch's: within 1e-4 relative, or within 4× the
+/// drift PyTorch itself shows when only its float32 rounding changes, where that is larger.
 /// </summary>
 public class TrainingParityTests
 {
@@ -66,6 +67,10 @@ public class TrainingParityTests
         Safetensors.LoadModule(Path.Combine(Dir, modelName + ".safetensors"), model);
         var opt = MakeOptimizer(traj["spec"]!.AsObject(), model.Parameters());
         var expected = traj["losses"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        // PyTorch's own drift when only its float32 rounding changes (Linear layers accumulating in float64, or summing in
+        // another order): configurations that amplify rounding noise (Adam/RMSprop on the 3072-input model) get 4× that
+        // much room, never less than 1e-4.
+        var drift = traj["float_drift"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         for (int s = 0; s < expected.Length; s++)
         {
             var idx = Tensor.FromArray(Enumerable.Range(0, b).Select(r => (long)((s * b + r) % n)).ToArray());
@@ -74,7 +79,8 @@ public class TrainingParityTests
             loss.Backward();
             opt.Step();
             double got = loss.ItemDouble(), exp = expected[s];
-            Assert.True(Math.Abs(got - exp) <= 1e-4 * Math.Abs(exp) + 1e-7, $"step {s}: Kindling {got:R}, PyTorch {exp:R} (relative error {Math.Abs(got - exp) / Math.Abs(exp):E2})");
+            double tol = Math.Max(1e-4, 4 * drift[s]);
+            Assert.True(Math.Abs(got - exp) <= tol * Math.Abs(exp), $"step {s}: Kindling {got:R}, PyTorch {exp:R} (relative error {Math.Abs(got - exp) / Math.Abs(exp):E2}, allowed {tol:E1})");
         }
     }
 

@@ -37,11 +37,13 @@ public sealed class Adagrad : Optimizer
             if (Maximize) TensorPrimitives.Negate(g.AsSpan(s, len), gg); else g.AsSpan(s, len).CopyTo(gg);
             if (wd != 0) TensorPrimitives.MultiplyAdd(ww, tWd, gg, gg);
             var ss = sum.AsSpan(s, len);
-            TensorPrimitives.MultiplyAdd(gg, gg, ss, ss);
+            TensorPrimitives.Multiply(gg, gg, std); // addcmul_ order: s + g·g, unfused as PyTorch
+            TensorPrimitives.Add(ss, std, ss);
             TensorPrimitives.Sqrt(ss, std);
             TensorPrimitives.Add(std, tEps, std);
             TensorPrimitives.Divide(gg, std, std);
-            TensorPrimitives.MultiplyAdd(std, clr, ww, ww);
+            TensorPrimitives.Multiply(std, clr, std);
+            TensorPrimitives.Add(ww, std, ww);
         }
         ArrayPool<T>.Shared.Return(t1);
         ArrayPool<T>.Shared.Return(t2);

@@ -58,9 +58,12 @@ public class Adam : Optimizer
             var vv = v.AsSpan(s, len);
             TensorPrimitives.Multiply(mm, tB1, mm);
             TensorPrimitives.MultiplyAdd(gg, tB1c, mm, mm);
+            // Same operation order as PyTorch's addcmul_ (v + ((1 − β₂)·g)·g, no fused multiply-add), so the
+            // rounding matches and Adam's amplification of tiny-gradient noise does not pull the runs apart.
             TensorPrimitives.Multiply(vv, tB2, vv);
-            TensorPrimitives.Multiply(gg, gg, den);
-            TensorPrimitives.MultiplyAdd(den, tB2c, vv, vv);
+            TensorPrimitives.Multiply(gg, tB2c, den);
+            TensorPrimitives.Multiply(den, gg, den);
+            TensorPrimitives.Add(vv, den, vv);
             if (vmax != null)
             {
                 var vm = vmax.AsSpan(s, len);
@@ -71,7 +74,8 @@ public class Adam : Optimizer
             TensorPrimitives.Divide(den, bc2Sqrt, den);
             TensorPrimitives.Add(den, tEps, den);
             TensorPrimitives.Divide(mm, den, den);
-            TensorPrimitives.MultiplyAdd(den, stepSize, ww, ww);
+            TensorPrimitives.Multiply(den, stepSize, den); // addcdiv_: w + (−step)·(m/denom), unfused like PyTorch
+            TensorPrimitives.Add(ww, den, ww);
         }
         ArrayPool<T>.Shared.Return(t1);
         ArrayPool<T>.Shared.Return(t2);

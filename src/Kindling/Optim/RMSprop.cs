@@ -43,9 +43,11 @@ public sealed class RMSprop : Optimizer
             if (Maximize) TensorPrimitives.Negate(g.AsSpan(s, len), gg); else g.AsSpan(s, len).CopyTo(gg);
             if (wd != 0) TensorPrimitives.MultiplyAdd(ww, tWd, gg, gg);
             var ss = sq.AsSpan(s, len);
+            // s + ((1 − α)·g)·g in PyTorch's addcmul_ order (no fused multiply-add), for matching rounding.
             TensorPrimitives.Multiply(ss, tA, ss);
-            TensorPrimitives.Multiply(gg, gg, avg);
-            TensorPrimitives.MultiplyAdd(avg, tAc, ss, ss);
+            TensorPrimitives.Multiply(gg, tAc, avg);
+            TensorPrimitives.Multiply(avg, gg, avg);
+            TensorPrimitives.Add(ss, avg, ss);
             if (ga != null)
             {
                 var aa = ga.AsSpan(s, len);
@@ -65,7 +67,11 @@ public sealed class RMSprop : Optimizer
                 TensorPrimitives.Add(bb, avg, bb);
                 TensorPrimitives.MultiplyAdd(bb, tLr, ww, ww);
             }
-            else TensorPrimitives.MultiplyAdd(avg, tLr, ww, ww);
+            else
+            {
+                TensorPrimitives.Multiply(avg, tLr, avg); // addcdiv_: unfused, as PyTorch
+                TensorPrimitives.Add(ww, avg, ww);
+            }
         }
         ArrayPool<T>.Shared.Return(t1);
         ArrayPool<T>.Shared.Return(t2);
