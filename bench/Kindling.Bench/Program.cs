@@ -5,6 +5,10 @@ using Kindling.Bench;
 var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["gemm"] = GemmBench.Run,
+    ["elementwise"] = ElementwiseBench.Run,
+    ["logsoftmax"] = LogSoftmaxBench.Run,
+    ["losses"] = LossBench.Run,
+    ["training"] = TrainBench.Run,
 };
 
 BenchOptions options;

@@ -13,6 +13,22 @@ public sealed partial class Tensor
     internal static Tensor Empty(int[] shape, DType dtype = DType.Float32) =>
         new(NewArray(dtype, Numel(shape, "tensor")), (int[])shape.Clone(), dtype);
 
+    /// <summary>
+    /// A tensor whose every element the caller will overwrite: large float buffers skip the runtime's zeroing, which
+    /// would otherwise be a whole extra pass over memory for a memory-bound operation.
+    /// </summary>
+    internal static Tensor Uninit(int[] shape, DType dtype)
+    {
+        int n = Numel(shape, "tensor");
+        Array data = dtype switch
+        {
+            DType.Float32 => GC.AllocateUninitializedArray<float>(n),
+            DType.Float64 => GC.AllocateUninitializedArray<double>(n),
+            _ => NewArray(dtype, n),
+        };
+        return new(data, (int[])shape.Clone(), dtype);
+    }
+
     private static int[] ShapeOf(Array data, int[] shape, string op)
     {
         if (shape.Length == 0) return [data.Length];

@@ -49,7 +49,7 @@ public sealed partial class Tensor
         var shape = BroadcastShapes(a.Dims, b.Dims, op);
         var ac = a.Detach().To(dt).Contiguous();
         var bc = b.Detach().To(dt).Contiguous();
-        var y = Empty(shape, outType);
+        var y = Uninit(shape, outType);
         int n = y.NumEl;
         if (n == 0) return y;
         bool same = ac.Dims.AsSpan().SequenceEqual(shape) && bc.Dims.AsSpan().SequenceEqual(shape);
@@ -286,7 +286,7 @@ public sealed partial class Tensor
     {
         RequireFloat(name);
         var x = Detach().Contiguous();
-        var y = Empty(Dims, DType);
+        var y = Uninit(Dims, DType);
         if (DType == DType.Float32) Elementwise.Unary(op, (float[])x.Storage.Data, x.Offset, (float[])y.Storage.Data, 0, NumEl);
         else Elementwise.Unary(op, (double[])x.Storage.Data, x.Offset, (double[])y.Storage.Data, 0, NumEl);
         return y;

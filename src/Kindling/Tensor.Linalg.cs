@@ -25,7 +25,7 @@ public sealed partial class Tensor
         int m = a.Dims[^2], k = a.Dims[^1], k2 = b.Dims[^2], n = b.Dims[^1];
         if (k != k2) throw new ArgumentException($"matmul: {a.ShapeString} @ {b.ShapeString}: inner dimensions {k} and {k2} differ.");
         var batch = BroadcastShapes(a.Dims[..^2], b.Dims[..^2], "matmul (batch dimensions)");
-        var y = Empty([.. batch, m, n], a.DType);
+        var y = k == 0 ? Empty([.. batch, m, n], a.DType) : Uninit([.. batch, m, n], a.DType);
         MatmulRaw(a.Detach(), b.Detach(), y, batch, m, n, k);
         int[] sa = a.Dims, sb = b.Dims;
         return Autograd.Record(y, "MmBackward", [a, b], g =>

@@ -255,7 +255,7 @@ public sealed partial class Tensor
         var x = Detach();
         bool last = d == Rank - 1;
         var xt = (last ? x : x.Transpose(d, -1)).Contiguous();
-        var yt = Empty(xt.Dims, DType);
+        var yt = Uninit(xt.Dims, DType);
         int n = xt.Dims[^1];
         int rows = n == 0 ? 0 : xt.NumEl / n;
         if (DType == DType.Float32) Kernels.Softmax.Rows(log, (float[])xt.Storage.Data, xt.Offset, (float[])yt.Storage.Data, 0, rows, n);

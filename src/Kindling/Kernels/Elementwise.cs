@@ -59,6 +59,10 @@ internal static class Elementwise
         return e / (T.One + e);
     }
 
+    /// <summary>Binary op over whole equal-length arrays into a preallocated output, split over the cores (PyTorch's out=).</summary>
+    public static void BinaryInto<T>(BinaryOp op, T[] a, T[] b, T[] y) where T : unmanaged, INumber<T> =>
+        Parallel2.For(y.Length, 1 << 15, (s, len) => Binary(op, new ReadOnlySpan<T>(a, s, len), new ReadOnlySpan<T>(b, s, len), new Span<T>(y, s, len)));
+
     /// <summary>Binary op over equal-length spans, or with a broadcast scalar on either side (length-1 span).</summary>
     public static void Binary<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, INumber<T>
     {

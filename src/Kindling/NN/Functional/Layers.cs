@@ -33,7 +33,7 @@ public static partial class Functional
         var x = input.DenseData<T>();
         var w = weight.DenseData<T>();
         var b = bias?.DenseData<T>();
-        var y = new T[m * outF];
+        var y = inF == 0 ? new T[m * outF] : GC.AllocateUninitializedArray<T>(m * outF); // the GEMM overwrites it
         Mm(false, true, m, outF, inF, x, inF, w, inF, y, outF);
         if (b != null)
             for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * outF, outF), b, y.AsSpan(i * outF, outF));

@@ -1,0 +1,50 @@
+using Kindling.NN;
+
+namespace Kindling.Bench;
+
+/// <summary>
+/// Fused losses, forward + backward in milliseconds, and the bound each should approach: the time to read its inputs
+/// and write its gradient at the copy bandwidth measured in the same run.
+/// </summary>
+public static class LossBench
+{
+    public static List<BenchResult> Run(BenchOptions o)
+    {
+        var results = new List<BenchResult>();
+        double copyGBs = CopyBandwidth(o.Reps);
+        if (!o.Json) Console.WriteLine($"{"copy bandwidth",-34} {copyGBs,8:F2} GB/s (read+write bytes)");
+        results.Add(new BenchResult("copy GB/s", copyGBs, "GB/s"));
+        void Case(string label, Func<Tensor> make, Func<Tensor, Tensor> loss, double bytes)
+        {
+            if (!o.Selected(label)) return;
+            var x = make();
+            double ms = Timing.MedianSeconds(() =>
+            {
+                x.Grad = null;
+                loss(x).Backward();
+            }, o.Reps) * 1e3;
+            double boundMs = bytes / (copyGBs * 1e9) * 1e3;
+            results.Add(new BenchResult(label, ms, "ms"));
+            results.Add(new BenchResult(label + " bound", boundMs, "ms"));
+            if (!o.Json) Console.WriteLine($"{label,-34} kindling {ms,8:F3} ms   bound {boundMs,7:F3} ms   ({ms / boundMs:F2}x bound)");
+        }
+        var g = new Generator(1);
+        var t1 = Tensor.RandInt(0, 10, [65536], g);
+        Case("cross_entropy 65536x10", () => Tensor.Randn([65536, 10], g).RequiresGrad_(), x => Functional.CrossEntropy(x, t1), (65536 * 10 * 4.0) * 2 + 65536 * 8);
+        var t2 = Tensor.RandInt(0, 1000, [8192], g);
+        Case("cross_entropy 8192x1000", () => Tensor.Randn([8192, 1000], g).RequiresGrad_(), x => Functional.CrossEntropy(x, t2), (8192 * 1000 * 4.0) * 2 + 8192 * 8);
+        var t3 = Tensor.Rand([65536, 100], g).Gt(0.5).ToFloat32();
+        Case("bce_with_logits 65536x100", () => Tensor.Randn([65536, 100], g).RequiresGrad_(), x => Functional.BinaryCrossEntropyWithLogits(x, t3), 65536 * 100 * 4.0 * 3);
+        var t4 = Tensor.Randn([4 << 20], g);
+        Case("mse_loss 4M", () => Tensor.Randn([4 << 20], g).RequiresGrad_(), x => Functional.MseLoss(x, t4), (4 << 20) * 4.0 * 3);
+        return results;
+    }
+
+    private static double CopyBandwidth(int reps)
+    {
+        int n = 1 << 24;
+        var a = new float[n]; var c = new float[n];
+        double s = Timing.MedianSeconds(() => Kernels.Parallel2.For(n, 1 << 15, (st, len) => a.AsSpan(st, len).CopyTo(c.AsSpan(st, len))), reps);
+        return 8.0 * n / s / 1e9;
+    }
+}

@@ -1,0 +1,111 @@
+"""PyTorch twin of `Kindling.Bench` modes elementwise, logsoftmax, losses and training (gemm is torch_gemm.py).
+
+Run: PYENV_VERSION=system python3 bench/torch_bench.py MODE [--json] [--threads N] [--reps N]
+Labels and units match the C# side so bench/run.sh can print ratios.
+"""
+import argparse, json, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def median_seconds(fn, reps, warmup=0.3, sample=0.05):
+    t0 = time.perf_counter(); calls = 0
+    while time.perf_counter() - t0 < warmup:
+        fn(); calls += 1
+    per = (time.perf_counter() - t0) / calls
+    inner = max(1, int(sample / per + 0.999))
+    samples = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - t) / inner)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def elementwise(reps):
+    n = 1 << 24
+    a, b, c = torch.rand(n) * 4 - 2, torch.rand(n) * 4 - 2, torch.empty(n)
+    r = {}
+    r["copy 16M"] = 8.0 * n / median_seconds(lambda: c.copy_(a), reps) / 1e9
+    r["add 16M (into)"] = 12.0 * n / median_seconds(lambda: torch.add(a, b, out=c), reps) / 1e9
+    r["add 16M (tensor)"] = 12.0 * n / median_seconds(lambda: a + b, reps) / 1e9
+    r["exp 16M (into)"] = 8.0 * n / median_seconds(lambda: torch.exp(a, out=c), reps) / 1e9
+    r["exp 16M (tensor)"] = 8.0 * n / median_seconds(lambda: a.exp(), reps) / 1e9
+    return r, "GB/s"
+
+
+def logsoftmax(reps):
+    r = {}
+    for rows, cols in [(65536, 10), (8192, 1000)]:
+        x = torch.randn(rows, cols)
+        r[f"log_softmax {rows}x{cols}"] = median_seconds(lambda: F.log_softmax(x, 1), reps) * 1e3
+    return r, "ms"
+
+
+def losses(reps):
+    r = {}
+    def case(label, x, fn):
+        x.requires_grad_(True)
+        def step():
+            x.grad = None
+            fn(x).backward()
+        r[label] = median_seconds(step, reps) * 1e3
+    case("cross_entropy 65536x10", torch.randn(65536, 10), lambda x, t=torch.randint(0, 10, (65536,)): F.cross_entropy(x, t))
+    case("cross_entropy 8192x1000", torch.randn(8192, 1000), lambda x, t=torch.randint(0, 1000, (8192,)): F.cross_entropy(x, t))
+    case("bce_with_logits 65536x100", torch.randn(65536, 100), lambda x, t=(torch.rand(65536, 100) > 0.5).float(): F.binary_cross_entropy_with_logits(x, t))
+    case("mse_loss 4M", torch.randn(4 << 20), lambda x, t=torch.randn(4 << 20): F.mse_loss(x, t))
+    return r, "ms"
+
+
+def training(reps):
+    r = {}
+    def case(label, sizes, sigmoid, batch, loss, make_opt):
+        torch.manual_seed(1)
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            if i + 2 < len(sizes):
+                layers.append(nn.Sigmoid() if sigmoid else nn.ReLU())
+        model = nn.Sequential(*layers)
+        nb = 16
+        xs = [torch.randn(batch, sizes[0]) for _ in range(nb)]
+        if loss == "ce":
+            ys = [torch.randint(0, sizes[-1], (batch,)) for _ in range(nb)]; lf = nn.CrossEntropyLoss()
+        elif loss == "bce":
+            ys = [(torch.rand(batch, 1) > 0.5).float() for _ in range(nb)]; lf = nn.BCEWithLogitsLoss()
+        else:
+            ys = [torch.randn(batch, 1) for _ in range(nb)]; lf = nn.MSELoss()
+        opt = make_opt(model.parameters())
+        k = [0]
+        def step():
+            i = k[0] % nb; k[0] += 1
+            opt.zero_grad()
+            lf(model(xs[i]), ys[i]).backward()
+            opt.step()
+        r[label] = batch / median_seconds(step, reps)
+    case("train 3072-128-2 sgd b64", [3072, 128, 2], False, 64, "ce", lambda p: torch.optim.SGD(p, lr=0.01))
+    case("train 10-128-1 sgd b64", [10, 128, 1], False, 64, "mse", lambda p: torch.optim.SGD(p, lr=0.01))
+    case("train 10-5-1 sgd b64", [10, 5, 1], True, 64, "bce", lambda p: torch.optim.SGD(p, lr=0.01))
+    case("train 784-256-128-10 adam b128", [784, 256, 128, 10], False, 128, "ce", lambda p: torch.optim.Adam(p, lr=1e-3))
+    return r, "samples/s"
+
+
+MODES = {"elementwise": elementwise, "logsoftmax": logsoftmax, "losses": losses, "training": training}
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=sorted(MODES))
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=11)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    res, unit = MODES[a.mode](a.reps)
+    if a.json:
+        print(json.dumps({"impl": "torch", "mode": a.mode, "threads": a.threads, "torch": torch.__version__, "results": {k: round(v, 3) for k, v in res.items()}, "unit": unit}))
+    else:
+        for k, v in res.items():
+            print(f"{k:<34} torch    {v:10.3f} {unit}")
