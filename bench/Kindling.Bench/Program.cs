@@ -9,6 +9,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["logsoftmax"] = LogSoftmaxBench.Run,
     ["losses"] = LossBench.Run,
     ["training"] = TrainBench.Run,
+    ["probe"] = KernelProbe.Run,
 };
 
 BenchOptions options;

@@ -94,6 +94,7 @@ public static class HtmlReport
         table.cm caption{caption-side:bottom;text-align:left;color:#5b6472;font-size:13px;padding-top:6px}
         tr.best td{font-weight:700;background:#e8f4ec}
         .badge{display:inline-block;margin-left:6px;padding:0 6px;border-radius:8px;background:#009e73;color:#ffffff;font-size:11px;font-weight:600}
+        p.note{color:#5b6472;font-size:13px;margin:8px 0 0}
         footer{margin-top:32px;color:#8a929e;font-size:12px}
         """;
 
@@ -287,7 +288,7 @@ public static class HtmlReport
         }
         sb.Append("</tbody>\n</table>\n");
         if (rows.Count > 1)
-            sb.Append("<p class=\"subtitle\">Final loss values of different loss functions are on different scales; compare runs by ")
+            sb.Append("<p class=\"note\">Final loss values of different loss functions are on different scales; compare runs by ")
               .Append(Markup.Escape(model.ComparisonMetricName)).Append(".</p>\n");
         sb.Append("</section>\n");
     }

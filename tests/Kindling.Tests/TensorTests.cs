@@ -236,3 +236,28 @@ public class TensorTests
         Assert.Throws<InvalidOperationException>(() => i.RequiresGrad = true);
     }
 }
+
+public class FastExpTests
+{
+    [Fact]
+    public void FastExpIsAccurateEverywhere()
+    {
+        // Dense sweep over the whole float range that matters, plus the edges.
+        var xs = new List<float>();
+        for (double v = -110; v <= 90; v += 0.0137) xs.Add((float)v);
+        xs.AddRange([0f, -0f, 1e-30f, -1e-30f, 88.72f, 88.73f, -87.3f, -103.9f, -104f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.MaxValue, float.MinValue]);
+        var x = xs.ToArray();
+        var y = new float[x.Length];
+        Kindling.Kernels.FastExp.Exp(x, y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double exact = Math.Exp(x[i]);
+            if (float.IsNaN(x[i])) { Assert.True(float.IsNaN(y[i])); continue; }
+            if (exact > float.MaxValue) { Assert.Equal(float.PositiveInfinity, y[i]); continue; }
+            if (exact < 1.2e-38) { Assert.True(Math.Abs(y[i] - exact) <= 2e-45 + 1e-6 * exact, $"exp({x[i]}) = {y[i]}, exact {exact}"); continue; }
+            Assert.True(Math.Abs(y[i] - exact) <= 3e-7 * exact, $"exp({x[i]}) = {y[i]:R}, exact {exact:R}, rel {Math.Abs(y[i] - exact) / exact:E2}");
+        }
+        // Every lane width gives the same answers as the scalar path.
+        for (int i = 0; i < x.Length; i++) Assert.Equal(y[i], Kindling.Kernels.FastExp.Scalar(x[i]));
+    }
+}

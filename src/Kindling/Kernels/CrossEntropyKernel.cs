@@ -35,7 +35,7 @@ internal static class CrossEntropyKernel
                     rowMax[r0 + r] = m;
                     RowSub(row, m, tmp.AsSpan(r * c, c));
                 }
-                TensorPrimitives.Exp(tmp.AsSpan(0, rows * c), tmp.AsSpan(0, rows * c));
+                FastExp.Exp<T>(tmp.AsSpan(0, rows * c), tmp.AsSpan(0, rows * c));
                 for (int r = 0; r < rows; r++)
                 {
                     int i = r0 + r;
@@ -78,7 +78,7 @@ internal static class CrossEntropyKernel
                 for (int r = 0; r < rows; r++)
                     RowSub(new ReadOnlySpan<T>(x, (r0 + r) * c, c), rowMax[r0 + r], grad.AsSpan((r0 + r) * c, c));
                 var blk = grad.AsSpan(r0 * c, rows * c);
-                TensorPrimitives.Exp(blk, blk);
+                FastExp.Exp<T>(blk, blk);
                 for (int r = 0; r < rows; r++)
                 {
                     int i = r0 + r;

@@ -22,7 +22,7 @@ internal static class Elementwise
         switch (op)
         {
             case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
-            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
+            case UnaryOp.Exp: FastExp.Exp(x, y); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
             case UnaryOp.Log1p: for (int i = 0; i < x.Length; i++) y[i] = T.LogP1(x[i]); break;
             case UnaryOp.Expm1: for (int i = 0; i < x.Length; i++) y[i] = T.ExpM1(x[i]); break;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -6,40 +7,86 @@ namespace Kindling.Kernels;
 /// <summary>
 /// Softmax and log-softmax along the last axis of contiguous rows. Both subtract the row maximum before exponentiating,
 /// so logits of any magnitude give finite results (TensorPrimitives.SoftMax does not, and overflows near 89 in float).
+/// Rows are processed in blocks: short rows (10 classes) would otherwise pay a vectorised call's setup per row, so the
+/// exponentials of a whole block go through one call.
 /// </summary>
 internal static class Softmax
 {
+    private const int Block = 4096;
+
     public static void Rows<T>(bool log, T[] x, int xo, T[] y, int yo, int rows, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Parallel2.For(rows, Math.Max(1, (1 << 14) / Math.Max(n, 1)), (r0, count) =>
+        if (n == 0) return;
+        int rowsPerBlock = Math.Max(1, Block / n);
+        Parallel2.For(rows, Math.Max(1, Parallel2.MinParallel / n), (r0, count) =>
         {
-            var tmp = System.Buffers.ArrayPool<T>.Shared.Rent(n);
-            for (int r = r0; r < r0 + count; r++)
-                Row(log, new ReadOnlySpan<T>(x, xo + r * n, n), new Span<T>(y, yo + r * n, n), tmp.AsSpan(0, n));
-            System.Buffers.ArrayPool<T>.Shared.Return(tmp);
+            var tmp = ArrayPool<T>.Shared.Rent(rowsPerBlock * n);
+            var shift = ArrayPool<T>.Shared.Rent(rowsPerBlock);
+            for (int b0 = r0; b0 < r0 + count; b0 += rowsPerBlock)
+            {
+                int br = Math.Min(rowsPerBlock, r0 + count - b0);
+                for (int r = 0; r < br; r++)
+                {
+                    var xr = new ReadOnlySpan<T>(x, xo + (b0 + r) * n, n);
+                    T m = RowMax(xr);
+                    // A row that is all -inf has no finite shift; shifting by 0 keeps PyTorch's answer (NaN / -inf).
+                    if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
+                    shift[r] = m;
+                    Sub(xr, m, tmp.AsSpan(r * n, n));
+                }
+                var blk = tmp.AsSpan(0, br * n);
+                if (log)
+                {
+                    // y = (x − max) − log Σ exp(x − max): the shifted values are kept, only their exponentials go to scratch.
+                    new Span<T>(tmp, 0, br * n).CopyTo(new Span<T>(y, yo + b0 * n, br * n));
+                    FastExp.Exp<T>(blk, blk);
+                    for (int r = 0; r < br; r++)
+                    {
+                        T lse = T.Log(Sum(tmp.AsSpan(r * n, n)));
+                        Sub(new Span<T>(y, yo + (b0 + r) * n, n), lse, new Span<T>(y, yo + (b0 + r) * n, n));
+                    }
+                }
+                else
+                {
+                    FastExp.Exp<T>(blk, blk);
+                    for (int r = 0; r < br; r++)
+                    {
+                        var e = tmp.AsSpan(r * n, n);
+                        T inv = T.One / Sum(e);
+                        Scale(e, inv, new Span<T>(y, yo + (b0 + r) * n, n));
+                    }
+                }
+            }
+            ArrayPool<T>.Shared.Return(tmp);
+            ArrayPool<T>.Shared.Return(shift);
         });
     }
 
-    /// <summary>One row; <paramref name="tmp"/> is scratch of the row's length.</summary>
-    public static void Row<T>(bool log, ReadOnlySpan<T> xr, Span<T> yr, Span<T> tmp) where T : unmanaged, IFloatingPointIeee754<T>
+    private static T RowMax<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = xr.Length;
-        if (n == 0) return;
-        T m = TensorPrimitives.Max(xr);
-        // A row that is all -inf (or has +inf / NaN) has no finite shift; PyTorch gives NaN there and so do we.
-        if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
-        TensorPrimitives.Subtract(xr, m, yr);
-        if (log)
-        {
-            TensorPrimitives.Exp(yr, tmp);
-            T lse = T.Log(TensorPrimitives.Sum<T>(tmp));
-            TensorPrimitives.Subtract(yr, lse, yr);
-        }
-        else
-        {
-            TensorPrimitives.Exp(yr, yr);
-            T s = TensorPrimitives.Sum<T>(yr);
-            TensorPrimitives.Divide(yr, s, yr);
-        }
+        if (row.Length >= 32) return TensorPrimitives.Max(row);
+        T m = row[0];
+        for (int j = 1; j < row.Length; j++) { T v = row[j]; if (T.IsNaN(v)) return v; if (v > m) m = v; }
+        return m;
+    }
+
+    private static T Sum<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) return TensorPrimitives.Sum(row);
+        T s = T.Zero;
+        foreach (var v in row) s += v;
+        return s;
+    }
+
+    private static void Sub<T>(ReadOnlySpan<T> row, T v, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) { TensorPrimitives.Subtract(row, v, dst); return; }
+        for (int j = 0; j < row.Length; j++) dst[j] = row[j] - v;
+    }
+
+    private static void Scale<T>(ReadOnlySpan<T> row, T v, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32) { TensorPrimitives.Multiply(row, v, dst); return; }
+        for (int j = 0; j < row.Length; j++) dst[j] = row[j] * v;
     }
 }
