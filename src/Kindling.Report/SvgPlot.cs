@@ -26,7 +26,8 @@ public static class SvgPlot
     // The right margin holds the legend: outside the plot area it can never hide a curve.
     private const double MarginLeft = 74, MarginRight = 170, MarginTop = 46, MarginBottom = 58;
     private const double PlotW = Width - MarginLeft - MarginRight, PlotH = Height - MarginTop - MarginBottom;
-    private const int LegendMaxChars = 18;
+    private const double Inset = 7;
+    private const int LegendMaxChars = 17;
     private const int MarkerMaxPoints = 25;
     private const string Font = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
@@ -95,8 +96,10 @@ public static class SvgPlot
         var yTicks = logY ? LogTicks(yMin, yMax) : NiceTicks(yMin, yMax, 6);
         double t0 = logY ? Math.Log10(yTicks[0]) : yTicks[0], t1 = logY ? Math.Log10(yTicks[^1]) : yTicks[^1];
 
-        double Px(double x) => MarginLeft + (x - x0) / (x1 - x0) * PlotW;
-        double Py(double y) => MarginTop + PlotH - ((logY ? Math.Log10(y) : y) - t0) / (t1 - t0) * PlotH;
+        // The outermost ticks sit a few pixels inside the frame, so a curve that runs along the axis limit
+        // (accuracy reaching 1, the first epoch) stays visible instead of merging with the frame line.
+        double Px(double x) => MarginLeft + Inset + (x - x0) / (x1 - x0) * (PlotW - 2 * Inset);
+        double Py(double y) => MarginTop + PlotH - Inset - ((logY ? Math.Log10(y) : y) - t0) / (t1 - t0) * (PlotH - 2 * Inset);
 
         // Grid first so curves are painted over it.
         sb.Append("""<g class="grid" stroke="#e6e6e6" stroke-width="1">""").Append('\n');
@@ -185,7 +188,8 @@ public static class SvgPlot
         double raw = (max / Math.Max(1, target - 1)) - (min / Math.Max(1, target - 1)); // divided first so huge ranges cannot overflow
         int e = (int)Math.Floor(Math.Log10(raw));
         double f = raw / Pow10(e);
-        int m = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+        // Pick the 1-2-5 step nearest (geometrically) to the raw step, so the tick count stays close to the target.
+        int m = f < 1.4142 ? 1 : f < 3.1623 ? 2 : f < 7.0711 ? 5 : 10;
         if (m == 10) { m = 1; e++; }
         if (integerStep && e < 0) { m = 1; e = 0; }
 
