@@ -1,4 +1,5 @@
 using Kindling.Kernels;
+using Kindling.NN;
 
 namespace Kindling.Bench;
 
@@ -13,12 +14,19 @@ public static class KernelProbe
             var x = new float[rows * n]; var y = new float[rows * n];
             var r = new Random(1);
             for (int i = 0; i < x.Length; i++) x[i] = (float)r.NextDouble();
-            double ms = Timing.MedianSeconds(() => Softmax.Rows(true, x, 0, y, 0, rows, n), o.Reps) * 1e3;
+            var tgt = new long[rows];
+            for (int i = 0; i < rows; i++) tgt[i] = r.Next(n);
+            double ms = Timing.MedianSeconds(() => Kindling.Kernels.Softmax.Rows(true, x, 0, y, 0, rows, n), o.Reps) * 1e3;
             double msExp = Timing.MedianSeconds(() => FastExp.Exp(x, y), o.Reps) * 1e3;
-            double msAlloc = Timing.MedianSeconds(() => GC.KeepAlive(GC.AllocateUninitializedArray<float>(rows * n)), o.Reps) * 1e3;
-            var t = Tensor.FromArray(x, rows, n);
-            double msT = Timing.MedianSeconds(() => _ = t.LogSoftmax(1), o.Reps) * 1e3;
-            Console.WriteLine($"{rows}x{n}: kernel {ms:F3} ms, exp alone {msExp:F3} ms, alloc {msAlloc:F3} ms, tensor op {msT:F3} ms");
+            var loss = new double[rows]; var mx = new float[rows]; var inv = new float[rows]; var rw = new double[rows]; var sc = new double[rows];
+            Array.Fill(sc, 1.0 / rows);
+            double msF = Timing.MedianSeconds(() => CrossEntropyKernel.Forward(x, rows, n, tgt, null, -100, 0, loss, mx, inv, rw), o.Reps) * 1e3;
+            double msB = Timing.MedianSeconds(() => CrossEntropyKernel.Backward(x, rows, n, tgt, null, -100, 0, mx, inv, sc, y), o.Reps) * 1e3;
+            var t = Tensor.FromArray(x, rows, n).RequiresGrad_();
+            var tt = Tensor.FromArray(tgt);
+            double msFwd = Timing.MedianSeconds(() => _ = Functional.CrossEntropy(t, tt), o.Reps) * 1e3;
+            double msAll = Timing.MedianSeconds(() => { t.Grad = null; Functional.CrossEntropy(t, tt).Backward(); }, o.Reps) * 1e3;
+            Console.WriteLine($"{rows}x{n}: log_softmax kernel {ms:F3} ms, exp alone {msExp:F3} ms | CE kernel fwd {msF:F3} bwd {msB:F3} | CE op fwd {msFwd:F3}, fwd+bwd {msAll:F3} ms");
         }
         return results;
     }

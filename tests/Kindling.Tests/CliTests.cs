@@ -212,6 +212,29 @@ public class CliTests
     }
 
     [Fact]
+    public void ReportRendersInHeadlessChromium()
+    {
+        var dir = Path.Combine(Tmp("render"), "run");
+        var r = Run(["train", "--epochs", "4", "--out", dir]);
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        var html = Path.Combine(dir, "report.html");
+        var svgCount = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(html), "<polyline").Count;
+        Assert.True(svgCount >= 4, $"the report shows {svgCount} curves"); // train and validation, loss and accuracy
+        if (!File.Exists("/usr/bin/chromium")) return; // .ci/run installs it; without it the HTML checks above stand
+        var png = Path.Combine(dir, "report.png");
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(Repo.Root, "tools", "render_report.sh"));
+        psi.ArgumentList.Add(html);
+        psi.ArgumentList.Add(png);
+        using var p = Process.Start(psi)!;
+        p.StandardOutput.ReadToEnd(); var err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000) && p.ExitCode == 0, "render failed: " + err);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        Assert.True(bytes.Length > 20_000, $"the rendered page is suspiciously small ({bytes.Length} bytes)");
+    }
+
+    [Fact]
     public void HelpDocumentsEveryOptionWithItsDefault()
     {
         var r = Run(["train", "--help"]);

@@ -60,6 +60,35 @@ class _SplitKLinear(torch.autograd.Function):
         return gy @ w, gw, gy[:h].sum(0) + gy[h:].sum(0)
 
 
+class _ReverseKLinear(torch.autograd.Function):
+    """A Linear whose float32 products run over the inner dimension in reverse order (another summation order)."""
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        return x.flip(1) @ w.flip(1).t() + b
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        return gy.flip(1) @ w.flip(0), gy.flip(0).t() @ x.flip(0), gy.flip(0).sum(0)
+
+
+class _ChunkedBatchLinear(torch.autograd.Function):
+    """A Linear computed in float32 one half-batch at a time (another blocking of the same products)."""
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        h = x.shape[0] // 2
+        return torch.cat([x[:h] @ w.t(), x[h:] @ w.t()]) + b
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        k = w.shape[1] // 3
+        gx = torch.cat([gy @ w[:, :k], gy @ w[:, k:]], 1)
+        return gx, gy.t() @ x, gy.sum(0)
+
+
 class _Twin(nn.Module):
     def __init__(self, lin, fn):
         super().__init__()
@@ -170,7 +199,7 @@ def main():
             "targets": y.reshape(-1).tolist(),
             "target_dtype": "int64" if y.dtype == torch.int64 else "float32",
         }
-        twins = [nn.Sequential(_Twin(model[0], fn), model[1], _Twin(model[2], fn)) for fn in (_F64Linear, _SplitKLinear)]
+        twins = [nn.Sequential(_Twin(model[0], fn), model[1], _Twin(model[2], fn)) for fn in (_F64Linear, _SplitKLinear, _ReverseKLinear, _ChunkedBatchLinear)]
         for oname, make, spec in OPTIMIZERS:
             losses = run(model, make, x, y, loss_fn, init)
             noisy = [run(model, make, x, y, loss_fn, init, forward=t) for t in twins]
