@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Kindling.Optim;
@@ -25,18 +24,10 @@ public sealed class Adagrad : Optimizer
     protected override void Update<T>(T[] w, int wOff, T[] g, int n, Dictionary<string, Tensor> state, long step, double lr, double wd, ParamGroup group, Tensor param)
     {
         var sum = Buffer<T>(state, "sum", param, out _, InitialAccumulatorValue);
-        T clr = T.CreateTruncating(-(lr / (1 + (step - 1) * LrDecay))), tWd = T.CreateTruncating(wd), tEps = T.CreateTruncating(Eps);
-        var t1 = ArrayPool<T>.Shared.Rent(Chunk);
-        var t2 = ArrayPool<T>.Shared.Rent(Chunk);
-        for (int s = 0; s < n; s += Chunk)
+        T clr = T.CreateTruncating(-(lr / (1 + (step - 1) * LrDecay))), tEps = T.CreateTruncating(Eps);
+        Chunked<T>(w, wOff, g, n, wd, Maximize, true, (s, ww, gg, std) =>
         {
-            int len = Math.Min(Chunk, n - s);
-            var ww = w.AsSpan(wOff + s, len);
-            var gg = t1.AsSpan(0, len);
-            var std = t2.AsSpan(0, len);
-            if (Maximize) TensorPrimitives.Negate(g.AsSpan(s, len), gg); else g.AsSpan(s, len).CopyTo(gg);
-            if (wd != 0) TensorPrimitives.MultiplyAdd(ww, tWd, gg, gg);
-            var ss = sum.AsSpan(s, len);
+            var ss = sum.AsSpan(s, ww.Length);
             TensorPrimitives.Multiply(gg, gg, std); // addcmul_ order: s + g·g, unfused as PyTorch
             TensorPrimitives.Add(ss, std, ss);
             TensorPrimitives.Sqrt(ss, std);
@@ -44,8 +35,6 @@ public sealed class Adagrad : Optimizer
             TensorPrimitives.Divide(gg, std, std);
             TensorPrimitives.Multiply(std, clr, std);
             TensorPrimitives.Add(ww, std, ww);
-        }
-        ArrayPool<T>.Shared.Return(t1);
-        ArrayPool<T>.Shared.Return(t2);
+        });
     }
 }

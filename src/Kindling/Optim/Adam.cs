@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Kindling.Optim;
@@ -42,18 +41,11 @@ public class Adam : Optimizer
         double bc1 = 1 - Math.Pow(b1, step), bc2 = 1 - Math.Pow(Beta2, step);
         T stepSize = T.CreateTruncating(-(lr / bc1)), bc2Sqrt = T.CreateTruncating(Math.Sqrt(bc2));
         T tB1 = T.CreateTruncating(b1), tB1c = T.CreateTruncating(1 - b1), tB2 = T.CreateTruncating(Beta2), tB2c = T.CreateTruncating(1 - Beta2);
-        T tWd = T.CreateTruncating(wd), tEps = T.CreateTruncating(Eps), decay = T.CreateTruncating(1 - lr * wd);
-        var t1 = ArrayPool<T>.Shared.Rent(Chunk);
-        var t2 = ArrayPool<T>.Shared.Rent(Chunk);
-        for (int s = 0; s < n; s += Chunk)
+        T tEps = T.CreateTruncating(Eps), decay = T.CreateTruncating(1 - lr * wd);
+        Chunked<T>(w, wOff, g, n, wd, Maximize, !_decoupled, (s, ww, gg, den) =>
         {
-            int len = Math.Min(Chunk, n - s);
-            var ww = w.AsSpan(wOff + s, len);
-            var gg = t1.AsSpan(0, len);
-            var den = t2.AsSpan(0, len);
-            if (Maximize) TensorPrimitives.Negate(g.AsSpan(s, len), gg); else g.AsSpan(s, len).CopyTo(gg);
-            if (_decoupled) { if (wd != 0) TensorPrimitives.Multiply(ww, decay, ww); }
-            else if (wd != 0) TensorPrimitives.MultiplyAdd(ww, tWd, gg, gg);
+            int len = ww.Length;
+            if (_decoupled && wd != 0) TensorPrimitives.Multiply(ww, decay, ww);
             var mm = m.AsSpan(s, len);
             var vv = v.AsSpan(s, len);
             TensorPrimitives.Multiply(mm, tB1, mm);
@@ -76,9 +68,7 @@ public class Adam : Optimizer
             TensorPrimitives.Divide(mm, den, den);
             TensorPrimitives.Multiply(den, stepSize, den); // addcdiv_: w + (−step)·(m/denom), unfused like PyTorch
             TensorPrimitives.Add(ww, den, ww);
-        }
-        ArrayPool<T>.Shared.Return(t1);
-        ArrayPool<T>.Shared.Return(t2);
+        });
     }
 }
 

@@ -124,6 +124,32 @@ public abstract class Optimizer
     /// <summary>Size of the blocks updates run in, so that their several vectorised passes reuse data while it is in L1.</summary>
     protected const int Chunk = 4096;
 
+    /// <summary>One block of an update: the parameter slice, the prepared gradient slice and scratch of the same length.</summary>
+    protected delegate void ChunkBody<T>(int start, Span<T> w, Span<T> g, Span<T> scratch);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over blocks of the parameter with the gradient already prepared as PyTorch does
+    /// first: negated when maximizing, plus λ·w (fused, as its add with alpha) when <paramref name="couple"/>d weight decay is on.
+    /// </summary>
+    protected static void Chunked<T>(T[] w, int wOff, T[] g, int n, double weightDecay, bool maximize, bool couple, ChunkBody<T> body)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T tWd = T.CreateTruncating(weightDecay);
+        var t1 = System.Buffers.ArrayPool<T>.Shared.Rent(Chunk);
+        var t2 = System.Buffers.ArrayPool<T>.Shared.Rent(Chunk);
+        for (int s = 0; s < n; s += Chunk)
+        {
+            int len = Math.Min(Chunk, n - s);
+            var ww = w.AsSpan(wOff + s, len);
+            var gg = t1.AsSpan(0, len);
+            if (maximize) System.Numerics.Tensors.TensorPrimitives.Negate(g.AsSpan(s, len), gg); else g.AsSpan(s, len).CopyTo(gg);
+            if (couple && weightDecay != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ww, tWd, gg, gg);
+            body(s, ww, gg, t2.AsSpan(0, len));
+        }
+        System.Buffers.ArrayPool<T>.Shared.Return(t1);
+        System.Buffers.ArrayPool<T>.Shared.Return(t2);
+    }
+
     /// <summary>
     /// The optimizer's state as named tensors ("state.{i}.{buffer}", "state.{i}.step", "group.{g}.lr"), where i is the
     /// parameter's position across groups: what a checkpoint needs to resume exactly.

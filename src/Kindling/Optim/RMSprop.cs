@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Kindling.Optim;
@@ -30,20 +29,13 @@ public sealed class RMSprop : Optimizer
         var sq = Buffer<T>(state, "square_avg", param, out _);
         var ga = Centered ? Buffer<T>(state, "grad_avg", param, out _) : null;
         var mb = mu > 0 ? Buffer<T>(state, "momentum_buffer", param, out _) : null;
-        T tA = T.CreateTruncating(Alpha), tAc = T.CreateTruncating(1 - Alpha), tWd = T.CreateTruncating(wd), tEps = T.CreateTruncating(Eps);
+        T tA = T.CreateTruncating(Alpha), tAc = T.CreateTruncating(1 - Alpha), tEps = T.CreateTruncating(Eps);
         T tMu = T.CreateTruncating(mu), tLr = T.CreateTruncating(-lr);
-        var t1 = ArrayPool<T>.Shared.Rent(Chunk);
-        var t2 = ArrayPool<T>.Shared.Rent(Chunk);
-        for (int s = 0; s < n; s += Chunk)
+        Chunked<T>(w, wOff, g, n, wd, Maximize, true, (s, ww, gg, avg) =>
         {
-            int len = Math.Min(Chunk, n - s);
-            var ww = w.AsSpan(wOff + s, len);
-            var gg = t1.AsSpan(0, len);
-            var avg = t2.AsSpan(0, len);
-            if (Maximize) TensorPrimitives.Negate(g.AsSpan(s, len), gg); else g.AsSpan(s, len).CopyTo(gg);
-            if (wd != 0) TensorPrimitives.MultiplyAdd(ww, tWd, gg, gg);
-            var ss = sq.AsSpan(s, len);
+            int len = ww.Length;
             // s + ((1 − α)·g)·g in PyTorch's addcmul_ order (no fused multiply-add), for matching rounding.
+            var ss = sq.AsSpan(s, len);
             TensorPrimitives.Multiply(ss, tA, ss);
             TensorPrimitives.Multiply(gg, tAc, avg);
             TensorPrimitives.Multiply(avg, gg, avg);
@@ -72,8 +64,6 @@ public sealed class RMSprop : Optimizer
                 TensorPrimitives.Multiply(avg, tLr, avg); // addcdiv_: unfused, as PyTorch
                 TensorPrimitives.Add(ww, avg, ww);
             }
-        }
-        ArrayPool<T>.Shared.Return(t1);
-        ArrayPool<T>.Shared.Return(t2);
+        });
     }
 }

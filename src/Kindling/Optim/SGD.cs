@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Kindling.Optim;
@@ -29,29 +28,21 @@ public sealed class SGD : Optimizer
     protected override void Update<T>(T[] w, int wOff, T[] g, int n, Dictionary<string, Tensor> state, long step, double lr, double wd, ParamGroup group, Tensor param)
     {
         double mu = group.Momentum ?? Momentum;
-        T tLr = T.CreateTruncating(-lr), tWd = T.CreateTruncating(wd), tMu = T.CreateTruncating(mu), tDamp = T.CreateTruncating(1 - Dampening);
+        T tLr = T.CreateTruncating(-lr), tMu = T.CreateTruncating(mu), tDamp = T.CreateTruncating(1 - Dampening);
         bool first = false;
         T[]? buf = mu != 0 ? Buffer<T>(state, "momentum_buffer", param, out first) : null;
         if (mu == 0 && wd == 0 && !Maximize) { TensorPrimitives.MultiplyAdd(g.AsSpan(0, n), tLr, w.AsSpan(wOff, n), w.AsSpan(wOff, n)); return; }
-        var tmp = ArrayPool<T>.Shared.Rent(Chunk);
-        for (int s = 0; s < n; s += Chunk)
+        Chunked<T>(w, wOff, g, n, wd, Maximize, true, (s, ww, d, _) =>
         {
-            int len = Math.Min(Chunk, n - s);
-            var ww = w.AsSpan(wOff + s, len);
-            var d = tmp.AsSpan(0, len);
-            var gg = g.AsSpan(s, len);
-            if (Maximize) TensorPrimitives.Negate(gg, d); else gg.CopyTo(d);
-            if (wd != 0) TensorPrimitives.MultiplyAdd(ww, tWd, d, d);
             if (buf != null)
             {
-                var b = buf.AsSpan(s, len);
+                var b = buf.AsSpan(s, d.Length);
                 if (first) d.CopyTo(b);
                 else { TensorPrimitives.Multiply(b, tMu, b); TensorPrimitives.MultiplyAdd(d, tDamp, b, b); }
                 if (Nesterov) TensorPrimitives.MultiplyAdd(b, tMu, d, d);
                 else b.CopyTo(d);
             }
             TensorPrimitives.MultiplyAdd(d, tLr, ww, ww);
-        }
-        ArrayPool<T>.Shared.Return(tmp);
+        });
     }
 }
