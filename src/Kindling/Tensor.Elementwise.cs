@@ -412,7 +412,8 @@ public sealed partial class Tensor
     public Tensor Fill_(double value)
     {
         CheckInPlace("Fill_");
-        CopyInto(Full(Dims, value, DType), Detach());
+        if (IsContiguous) FillRaw(value);
+        else CopyInto(Full(Dims, value, DType), Detach());
         return this;
     }
 

@@ -22,7 +22,12 @@ internal sealed class Storage
     public readonly Array Data;
     /// <summary>Bumped by every in-place write, so backward can detect that a saved tensor changed.</summary>
     public int Version;
-    public Storage(Array data) => Data = data;
+    /// <summary>
+    /// Allocated by a backward closure and not yet handed to anyone: the engine may adopt it as a leaf's gradient
+    /// instead of copying it (see <see cref="Autograd"/>).
+    /// </summary>
+    public bool Fresh;
+    public Storage(Array data) { Data = data; Fresh = Autograd.InBackward; }
 }
 
 /// <summary>

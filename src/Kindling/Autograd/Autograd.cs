@@ -7,6 +7,7 @@ namespace Kindling;
 public static class Autograd
 {
     [ThreadStatic] private static int _noGradDepth;
+    [ThreadStatic] internal static bool InBackward;
 
     /// <summary>True unless inside a <see cref="NoGrad"/> scope on this thread.</summary>
     public static bool IsGradEnabled => _noGradDepth == 0;
@@ -75,6 +76,14 @@ public static class Autograd
         var ready = new Stack<GradNode>();
         ready.Push(root.GradFn);
         using var _ = NoGrad();
+        bool wasInBackward = InBackward;
+        InBackward = true;
+        try { Walk(grads, ready, pending, retainGraph); }
+        finally { InBackward = wasInBackward; }
+    }
+
+    private static void Walk(Dictionary<GradNode, Tensor> grads, Stack<GradNode> ready, Dictionary<GradNode, int> pending, bool retainGraph)
+    {
         while (ready.Count > 0)
         {
             var node = ready.Pop();
@@ -89,6 +98,9 @@ public static class Autograd
                         $"Backward: a tensor of shape {t.ShapeString} saved by {node.Name} for the gradient was modified by an in-place operation after it was used (version {t.Storage.Version}, expected {v}). Use an out-of-place operation, or Clone() the tensor before modifying it.");
             var ins = fn(g);
             if (!retainGraph) node.BackwardFn = null;
+            // Gradients passed on to other nodes stay shared with them, so no leaf may adopt (and later mutate) those.
+            for (int i = 0; i < node.Inputs.Length; i++)
+                if (node.Inputs[i]?.GradFn != null && ins[i] != null) ins[i]!.Storage.Fresh = false;
             for (int i = 0; i < node.Inputs.Length; i++)
             {
                 var inp = node.Inputs[i];
@@ -104,11 +116,23 @@ public static class Autograd
         }
     }
 
+    /// <summary>
+    /// Adds <paramref name="g"/> into a leaf's gradient: in place when it already has one (PyTorch's accumulation), else
+    /// by adopting <paramref name="g"/> itself when a backward closure just allocated it for this leaf alone (saving a copy
+    /// of every weight gradient per step), else by a copy.
+    /// </summary>
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
         if (!leaf.RequiresGrad) return;
         if (g.DType != leaf.DType) g = g.To(leaf.DType);
-        if (leaf.Grad == null) leaf.Grad = g.Clone();
-        else leaf.Grad.AddInPlace(g);
+        if (leaf.Grad != null) { leaf.Grad.AddInPlace(g); return; }
+        var s = g.Storage;
+        if (s.Fresh && g.Offset == 0 && g.IsContiguous && s.Data.Length == g.NumEl && g.GradFn == null)
+        {
+            s.Fresh = false;
+            leaf.Grad = g;
+            return;
+        }
+        leaf.Grad = g.Clone();
     }
 }

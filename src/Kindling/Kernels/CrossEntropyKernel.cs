@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -20,7 +21,24 @@ internal static class CrossEntropyKernel
     {
         int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
         double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported && c > 0)
+        {
+            var xf = (float[])(object)x; var wf = (float[]?)(object?)w; var mf = (float[])(object)rowMax; var sf = (float[])(object)invSum;
+            Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / c), (start, count) =>
+            {
+                int done = c < CeAvx512.Narrow ? CeAvx512.ForwardNarrow(xf, c, tgt, wf, ignore, eps, sumW, loss, mf, sf, rowW, start, count) : 0;
+                if (c >= CeAvx512.Narrow) CeAvx512.ForwardWide(xf, c, tgt, wf, ignore, eps, sumW, loss, mf, sf, rowW, start, count);
+                else if (done < count) ForwardRows(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, start + done, count - done, rowsPerBlock);
+            });
+            return;
+        }
         Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
+            ForwardRows(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, start, count, rowsPerBlock));
+    }
+
+    private static void ForwardRows<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, double[] loss, T[] rowMax, T[] invSum, double[] rowW, int start, int count, int rowsPerBlock)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         {
             var tmp = ArrayPool<T>.Shared.Rent(rowsPerBlock * c);
             for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
@@ -61,7 +79,7 @@ internal static class CrossEntropyKernel
                 }
             }
             ArrayPool<T>.Shared.Return(tmp);
-        });
+        }
     }
 
     /// <summary>grad[i, :] = scale[i] · ((1−ε) w_t (p − onehot_t) + ε/C (W p − w)), p = exp(x − lse).</summary>
@@ -70,7 +88,24 @@ internal static class CrossEntropyKernel
     {
         int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
         double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported && c > 0)
+        {
+            var xf = (float[])(object)x; var wf = (float[]?)(object?)w; var mf = (float[])(object)rowMax; var sf = (float[])(object)invSum; var gf = (float[])(object)grad;
+            Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / c), (start, count) =>
+            {
+                int done = c < CeAvx512.Narrow ? CeAvx512.BackwardNarrow(xf, c, tgt, wf, ignore, eps, sumW, mf, sf, scale, gf, start, count) : 0;
+                if (c >= CeAvx512.Narrow) CeAvx512.BackwardWide(xf, c, tgt, wf, ignore, eps, sumW, mf, sf, scale, gf, start, count);
+                else if (done < count) BackwardRows(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, start + done, count - done, rowsPerBlock);
+            });
+            return;
+        }
         Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
+            BackwardRows(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, start, count, rowsPerBlock));
+    }
+
+    private static void BackwardRows<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, T[] rowMax, T[] invSum, double[] scale, T[] grad, int start, int count, int rowsPerBlock)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         {
             for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
             {
@@ -98,7 +133,7 @@ internal static class CrossEntropyKernel
                     }
                 }
             }
-        });
+        }
     }
 
     // Short rows (c = 10) are faster in a plain loop than through a vectorised call's setup.

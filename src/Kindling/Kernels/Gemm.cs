@@ -25,9 +25,9 @@ public enum GemmPath
 /// Goto/BLIS structure: op(B) is packed into KC×NC panels and op(A) into MC×KC blocks, both laid out
 /// micro-panel by micro-panel so the register-tiled microkernel reads them with unit stride; the
 /// transposed variants are handled while packing so no transpose is ever materialised.
-/// Threads split C into disjoint column or row ranges and K is never split, so every element of C
-/// is produced by the same sequence of operations whatever the thread count: results are
-/// bit-identical run to run (and across thread counts).
+/// Threads split C into disjoint row (or column) ranges and K is never split; the K blocking depends
+/// only on k, so every element of C is produced by the same sequence of operations whatever the
+/// thread count or the thread that ran it: results are bit-identical run to run and across thread counts.
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -83,7 +83,7 @@ public static unsafe class Gemm
 
     // Below this many multiply-adds the packing and dispatch cost more than they save.
     private const long TinyWork = 4096;
-    // Below this much work per extra thread, waking a pool thread costs more than it saves.
+    // Below this much work per extra thread, handing a share to the helper costs more than it saves.
     private const long WorkPerThread = 1L << 19;
 
     private sealed class Config
@@ -93,12 +93,14 @@ public static unsafe class Gemm
         public required bool Fused;
     }
 
-    // Block sizes measured on a 2-core Zen 4 (32 KiB L1d, 1 MiB L2 per core, 32 MiB L3). The MC×KC
-    // A block (126×512×4 = 252 KiB) sits in L2; the KC×NC B panel (4 MiB) sits in L3 and each KC×NR
-    // micro-panel is reused from L1/L2 across the MC/MR A micro-panels. KC = 512 beat 256 and 384 by
-    // 5-10%: fewer passes that reload and store C; MC = 126 beat 252 at KC = 512 (the A block must
-    // stay well inside L2 next to the B micro-panels).
-    private static readonly Config s_cfg512 = new() { MR = 14, NR = 32, KC = 512, MC = 126, NC = 2048, Kernel = &K512, Fused = true };
+    // Measured on a 2-core Zen 4 (32 KiB L1d, 1 MiB L2 per core, 32 MiB L3). With the operands in L1,
+    // 14×32, 12×32, 8×32, 8×48 and 6×64 zmm tiles all ran at 110-113 GFLOP/s on one core (~peak),
+    // while 6×16 and 12×16 ymm tiles reached 85-89; so the 512-bit tile is chosen for its edges:
+    // 8 rows divide the common sizes (64…2048, 128, 784) where 14 wastes up to 9%.
+    // The MC×KC A block (128×512×4 = 256 KiB) sits in L2; the KC×NC B panel in L3, each KC×NR
+    // micro-panel being reused across the MC/MR A micro-panels. KC = 512 beat 256 and 384 by 5-10%
+    // (fewer passes that reload and store C); MC ≈ 128 beat 252 at KC = 512.
+    private static readonly Config s_cfg512 = new() { MR = 8, NR = 32, KC = 512, MC = 128, NC = 2048, Kernel = &K512, Fused = true };
     private static readonly Config s_cfg256 = new() { MR = 6, NR = 16, KC = 512, MC = 120, NC = 2048, Kernel = &K256, Fused = true };
     private static readonly Config s_cfg128 = new() { MR = 4, NR = 8, KC = 256, MC = 128, NC = 1024, Kernel = &K128, Fused = false };
 
@@ -157,31 +159,35 @@ public static unsafe class Gemm
         if (tiles < threads)
             threads = (int)tiles;
         int tileSize = splitN ? cfg.NR : cfg.MR;
+        long work = (long)m * n * k;
         int extent = splitN ? n : m;
         var job = new Job
         {
-            Cfg = cfg, Threads = threads, SplitN = splitN, Tiles = tiles, TileSize = tileSize, Extent = extent,
+            Cfg = cfg, SplitN = splitN, Tiles = tiles, TileSize = tileSize, Extent = extent,
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
             A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
         };
-        if (!Workers.TryRun(ref job, threads))
+        // Big problems get two chunks per thread so a descheduled thread's share can be rebalanced;
+        // smaller ones keep one, because each chunk re-packs the operand it does not split.
+        int chunks = (int)Math.Min(tiles, work >= 1L << 28 ? 2 * threads : threads);
+        if (!Workers.TryRun(ref job, threads, Math.Min(chunks, 255)))
             RunChunk(ref job, 0, 1);
     }
 
     private struct Job
     {
         public Config Cfg;
-        public int Threads, TileSize, Extent, M, N, K, Lda, Ldb, Ldc;
+        public int TileSize, Extent, M, N, K, Lda, Ldb, Ldc;
         public long Tiles;
         public bool SplitN, TransA, TransB;
         public float Alpha, Beta;
         public float* A, B, C;
     }
 
-    private static void RunChunk(ref Job j, int t, int threads)
+    private static void RunChunk(ref Job j, int t, int chunks)
     {
-        int lo = (int)Math.Min(j.Extent, j.Tiles * t / threads * j.TileSize);
-        int hi = (int)Math.Min(j.Extent, j.Tiles * (t + 1) / threads * j.TileSize);
+        int lo = (int)Math.Min(j.Extent, j.Tiles * t / chunks * j.TileSize);
+        int hi = (int)Math.Min(j.Extent, j.Tiles * (t + 1) / chunks * j.TileSize);
         if (hi <= lo)
             return;
         if (j.SplitN)
@@ -193,46 +199,73 @@ public static unsafe class Gemm
     }
 
     // Persistent helper threads. Thread-pool dispatch (Parallel.For) was measured to leave the second
-    // core idle for a large part of sub-millisecond multiplies: the caller often drains both chunks
-    // before a pool worker wakes. Dedicated threads spin briefly after each job so back-to-back GEMMs
-    // (a training step) find them awake.
+    // core idle for much of a sub-millisecond multiply: the caller often drained both chunks before a
+    // pool worker woke. Chunks are claimed from a shared counter rather than assigned, so when a helper
+    // is slow to wake or is descheduled (another process on the core) the caller simply takes its chunk
+    // instead of waiting for it. Which thread runs a chunk never changes its arithmetic.
     private static class Workers
     {
         private static readonly object s_gate = new();
         private static Thread[] s_threads = [];
         private static Job s_job;
-        private static int s_activeThreads;
-        private static volatile int s_generation;
-        private static int s_pending;
+        // generation << 16 | chunk count << 8 | next unclaimed chunk: one word, so a claim can never
+        // pair one job's counter with another job's data.
+        private static long s_state;
+        private static long s_generation;
+        private static int s_done;
         private static readonly SemaphoreSlim s_wake = new(0);
-        private static volatile int s_sleepers;
-        private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 2000; // 0.5 ms
+        private static int s_sleepers;
+        // Set while a caller is inside TryRun: a helper that woke too late for one phase keeps spinning
+        // for the next phase or call instead of going back to sleep (a wake-up costs ~50 µs).
+        private static volatile bool s_active;
+        // Long enough to bridge the gap between the GEMMs of one training step, short enough that an
+        // idle helper soon stops competing with the thread pool for the two cores.
+        private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 10000; // 100 µs
 
-        // Runs the job on `threads` threads (the caller is one of them). Returns false without doing
-        // anything when another call already owns the workers; the caller then runs it alone.
-        public static bool TryRun(ref Job job, int threads)
+        /// <summary>
+        /// Runs the job as <paramref name="chunks"/> chunks on up to <paramref name="threads"/> threads,
+        /// the caller included. Returns false without doing anything when another call owns the helpers.
+        /// </summary>
+        public static bool TryRun(ref Job job, int threads, int chunks)
         {
             if (!Monitor.TryEnter(s_gate))
                 return false;
             try
             {
                 EnsureThreads(threads - 1);
+                s_active = true;
                 s_job = job;
-                s_activeThreads = threads;
-                Volatile.Write(ref s_pending, threads - 1);
-                s_generation++;
-                int sleepers = s_sleepers;
-                if (sleepers > 0)
-                    s_wake.Release(Math.Min(sleepers, threads - 1));
-                RunChunk(ref job, 0, threads);
+                Volatile.Write(ref s_done, 0);
+                long generation = ++s_generation;
+                Volatile.Write(ref s_state, (generation << 16) | ((long)chunks << 8));
+                if (Volatile.Read(ref s_sleepers) > 0)
+                    s_wake.Release(threads - 1);
+                ClaimAndRun(generation);
                 var spin = new SpinWait();
-                while (Volatile.Read(ref s_pending) != 0)
+                while (Volatile.Read(ref s_done) != chunks)
                     spin.SpinOnce(sleep1Threshold: -1);
                 return true;
             }
             finally
             {
+                s_active = false;
                 Monitor.Exit(s_gate);
+            }
+        }
+
+        private static void ClaimAndRun(long generation)
+        {
+            while (true)
+            {
+                long state = Volatile.Read(ref s_state);
+                int chunks = (int)(state >> 8) & 0xFF, next = (int)state & 0xFF;
+                if (state >> 16 != generation || next >= chunks)
+                    return;
+                if (Interlocked.CompareExchange(ref s_state, state + 1, state) != state)
+                    continue;
+                // The job cannot change while one of its chunks is unfinished: the caller waits for all.
+                RunChunk(ref s_job, next, chunks);
+                Interlocked.Increment(ref s_done);
             }
         }
 
@@ -244,42 +277,40 @@ public static unsafe class Gemm
             Array.Copy(s_threads, grown, s_threads.Length);
             for (int i = s_threads.Length; i < count; i++)
             {
-                int index = i + 1;
                 // Captured before the caller publishes its job, so a thread that starts late still sees it as new.
-                int generation = s_generation;
-                grown[i] = new Thread(() => Loop(index, generation)) { IsBackground = true, Name = $"Kindling.Gemm worker {index}" };
+                long seen = s_generation;
+                grown[i] = new Thread(() => Loop(seen)) { IsBackground = true, Name = $"Kindling.Gemm helper {i + 1}" };
                 grown[i].Start();
             }
             s_threads = grown;
         }
 
-        private static void Loop(int index, int seen)
+        private static void Loop(long seen)
         {
             while (true)
             {
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                while (s_generation == seen)
+                var spin = new SpinWait();
+                while (Volatile.Read(ref s_state) >> 16 == seen)
                 {
-                    if (System.Diagnostics.Stopwatch.GetTimestamp() - start > s_spinTicks)
-                    {
-                        Interlocked.Increment(ref s_sleepers);
-                        // Re-check after registering as a sleeper so a job published in between is not missed.
-                        if (s_generation == seen)
-                            s_wake.Wait(50);
-                        Interlocked.Decrement(ref s_sleepers);
+                    if (s_active)
                         start = System.Diagnostics.Stopwatch.GetTimestamp();
-                    }
-                    else
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() - start <= s_spinTicks)
                     {
-                        Thread.SpinWait(32);
+                        spin.SpinOnce(sleep1Threshold: -1);
+                        continue;
                     }
+                    Interlocked.Increment(ref s_sleepers);
+                    // Re-check after registering as a sleeper so a job published in between is not missed;
+                    // the timeout bounds the damage of any lost wake-up.
+                    if (Volatile.Read(ref s_state) >> 16 == seen)
+                        s_wake.Wait(20);
+                    Interlocked.Decrement(ref s_sleepers);
+                    start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    spin = default;
                 }
-                seen = s_generation;
-                if (index < s_activeThreads)
-                {
-                    RunChunk(ref s_job, index, s_activeThreads);
-                    Interlocked.Decrement(ref s_pending);
-                }
+                seen = Volatile.Read(ref s_state) >> 16;
+                ClaimAndRun(seen);
             }
         }
     }
@@ -394,12 +425,8 @@ public static unsafe class Gemm
                 {
                     float* src = b + (long)(pc + p) * ldb + jc + jr;
                     float* dp = d + (long)p * NR;
-                    int j = 0;
-                    for (; j + 8 <= nr; j += 8)
-                        Vector256.Store(Vector256.Load(src + j), dp + j);
-                    for (; j < nr; j++)
-                        dp[j] = src[j];
-                    for (; j < NR; j++)
+                    new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(dp, nr));
+                    for (int j = nr; j < NR; j++)
                         dp[j] = 0f;
                 }
             }
@@ -636,7 +663,7 @@ public static unsafe class Gemm
     // ---- Generated microkernels (see the tile comments); bodies are fully unrolled so every
     // accumulator is its own local and the JIT can keep them all in registers. ----
 
-    // 14x32 tile: 28 accumulators + 2 B vectors + 1 broadcast must stay in registers.
+    // 8x32 tile: 16 accumulators + 2 B vectors + 1 broadcast must stay in registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void K512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mr, int nr, float* t)
     {
@@ -648,12 +675,6 @@ public static unsafe class Gemm
         Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
         Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
         Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
-        Vector512<float> c8_0 = default; Vector512<float> c8_1 = default;
-        Vector512<float> c9_0 = default; Vector512<float> c9_1 = default;
-        Vector512<float> c10_0 = default; Vector512<float> c10_1 = default;
-        Vector512<float> c11_0 = default; Vector512<float> c11_1 = default;
-        Vector512<float> c12_0 = default; Vector512<float> c12_1 = default;
-        Vector512<float> c13_0 = default; Vector512<float> c13_1 = default;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Avx512F.LoadVector512(b + 0);
@@ -682,29 +703,11 @@ public static unsafe class Gemm
             Vector512<float> a7 = Vector512.Create(a[7]);
             c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
             c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
-            Vector512<float> a8 = Vector512.Create(a[8]);
-            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
-            c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
-            Vector512<float> a9 = Vector512.Create(a[9]);
-            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
-            c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
-            Vector512<float> a10 = Vector512.Create(a[10]);
-            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
-            c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
-            Vector512<float> a11 = Vector512.Create(a[11]);
-            c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
-            c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
-            Vector512<float> a12 = Vector512.Create(a[12]);
-            c12_0 = Avx512F.FusedMultiplyAdd(a12, b0, c12_0);
-            c12_1 = Avx512F.FusedMultiplyAdd(a12, b1, c12_1);
-            Vector512<float> a13 = Vector512.Create(a[13]);
-            c13_0 = Avx512F.FusedMultiplyAdd(a13, b0, c13_0);
-            c13_1 = Avx512F.FusedMultiplyAdd(a13, b1, c13_1);
-            a += 14;
+            a += 8;
             b += 32;
         }
         Vector512<float> va = Vector512.Create(alpha);
-        if (mr == 14 && nr == 32)
+        if (mr == 8 && nr == 32)
         {
             if (beta == 0f)
             {
@@ -724,18 +727,6 @@ public static unsafe class Gemm
                 Avx512F.Store(c + 6L * ldc + 16, c6_1 * va);
                 Avx512F.Store(c + 7L * ldc + 0, c7_0 * va);
                 Avx512F.Store(c + 7L * ldc + 16, c7_1 * va);
-                Avx512F.Store(c + 8L * ldc + 0, c8_0 * va);
-                Avx512F.Store(c + 8L * ldc + 16, c8_1 * va);
-                Avx512F.Store(c + 9L * ldc + 0, c9_0 * va);
-                Avx512F.Store(c + 9L * ldc + 16, c9_1 * va);
-                Avx512F.Store(c + 10L * ldc + 0, c10_0 * va);
-                Avx512F.Store(c + 10L * ldc + 16, c10_1 * va);
-                Avx512F.Store(c + 11L * ldc + 0, c11_0 * va);
-                Avx512F.Store(c + 11L * ldc + 16, c11_1 * va);
-                Avx512F.Store(c + 12L * ldc + 0, c12_0 * va);
-                Avx512F.Store(c + 12L * ldc + 16, c12_1 * va);
-                Avx512F.Store(c + 13L * ldc + 0, c13_0 * va);
-                Avx512F.Store(c + 13L * ldc + 16, c13_1 * va);
             }
             else
             {
@@ -756,18 +747,6 @@ public static unsafe class Gemm
                 Avx512F.Store(c + 6L * ldc + 16, Avx512F.FusedMultiplyAdd(c6_1, va, Avx512F.LoadVector512(c + 6L * ldc + 16) * vb));
                 Avx512F.Store(c + 7L * ldc + 0, Avx512F.FusedMultiplyAdd(c7_0, va, Avx512F.LoadVector512(c + 7L * ldc + 0) * vb));
                 Avx512F.Store(c + 7L * ldc + 16, Avx512F.FusedMultiplyAdd(c7_1, va, Avx512F.LoadVector512(c + 7L * ldc + 16) * vb));
-                Avx512F.Store(c + 8L * ldc + 0, Avx512F.FusedMultiplyAdd(c8_0, va, Avx512F.LoadVector512(c + 8L * ldc + 0) * vb));
-                Avx512F.Store(c + 8L * ldc + 16, Avx512F.FusedMultiplyAdd(c8_1, va, Avx512F.LoadVector512(c + 8L * ldc + 16) * vb));
-                Avx512F.Store(c + 9L * ldc + 0, Avx512F.FusedMultiplyAdd(c9_0, va, Avx512F.LoadVector512(c + 9L * ldc + 0) * vb));
-                Avx512F.Store(c + 9L * ldc + 16, Avx512F.FusedMultiplyAdd(c9_1, va, Avx512F.LoadVector512(c + 9L * ldc + 16) * vb));
-                Avx512F.Store(c + 10L * ldc + 0, Avx512F.FusedMultiplyAdd(c10_0, va, Avx512F.LoadVector512(c + 10L * ldc + 0) * vb));
-                Avx512F.Store(c + 10L * ldc + 16, Avx512F.FusedMultiplyAdd(c10_1, va, Avx512F.LoadVector512(c + 10L * ldc + 16) * vb));
-                Avx512F.Store(c + 11L * ldc + 0, Avx512F.FusedMultiplyAdd(c11_0, va, Avx512F.LoadVector512(c + 11L * ldc + 0) * vb));
-                Avx512F.Store(c + 11L * ldc + 16, Avx512F.FusedMultiplyAdd(c11_1, va, Avx512F.LoadVector512(c + 11L * ldc + 16) * vb));
-                Avx512F.Store(c + 12L * ldc + 0, Avx512F.FusedMultiplyAdd(c12_0, va, Avx512F.LoadVector512(c + 12L * ldc + 0) * vb));
-                Avx512F.Store(c + 12L * ldc + 16, Avx512F.FusedMultiplyAdd(c12_1, va, Avx512F.LoadVector512(c + 12L * ldc + 16) * vb));
-                Avx512F.Store(c + 13L * ldc + 0, Avx512F.FusedMultiplyAdd(c13_0, va, Avx512F.LoadVector512(c + 13L * ldc + 0) * vb));
-                Avx512F.Store(c + 13L * ldc + 16, Avx512F.FusedMultiplyAdd(c13_1, va, Avx512F.LoadVector512(c + 13L * ldc + 16) * vb));
             }
             return;
         }
@@ -787,18 +766,6 @@ public static unsafe class Gemm
         Avx512F.Store(t + 208, c6_1);
         Avx512F.Store(t + 224, c7_0);
         Avx512F.Store(t + 240, c7_1);
-        Avx512F.Store(t + 256, c8_0);
-        Avx512F.Store(t + 272, c8_1);
-        Avx512F.Store(t + 288, c9_0);
-        Avx512F.Store(t + 304, c9_1);
-        Avx512F.Store(t + 320, c10_0);
-        Avx512F.Store(t + 336, c10_1);
-        Avx512F.Store(t + 352, c11_0);
-        Avx512F.Store(t + 368, c11_1);
-        Avx512F.Store(t + 384, c12_0);
-        Avx512F.Store(t + 400, c12_1);
-        Avx512F.Store(t + 416, c13_0);
-        Avx512F.Store(t + 432, c13_1);
         StoreEdge(t, 32, c, ldc, alpha, beta, mr, nr, true);
     }
 

@@ -88,10 +88,11 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Clears the gradients of all parameters: to null when <paramref name="setToNone"/> (PyTorch's default since 2.0,
-    /// which saves memory and a pass), or to zeros in place (keeping the buffers for the next accumulation).
+    /// Clears the gradients of all parameters: to zeros in place by default (PyTorch 1.13's default), which keeps each
+    /// gradient buffer so the next backward accumulates into it without allocating; or to null when
+    /// <paramref name="setToNone"/> (PyTorch 2's default), which frees the buffers between steps.
     /// </summary>
-    public void ZeroGrad(bool setToNone = true)
+    public void ZeroGrad(bool setToNone = false)
     {
         foreach (var p in Parameters())
         {

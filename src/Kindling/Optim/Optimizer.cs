@@ -72,8 +72,8 @@ public abstract class Optimizer
         if (!(lr >= 0) || double.IsInfinity(lr)) throw new ArgumentOutOfRangeException(nameof(lr), lr, $"{name}: learning rate must be a finite number ≥ 0, got {lr}.");
     }
 
-    /// <summary>Clears the gradients of every parameter (to null by default; see <see cref="NN.Module.ZeroGrad"/>).</summary>
-    public void ZeroGrad(bool setToNone = true)
+    /// <summary>Clears the gradients of every parameter (to zeros in place by default; see <see cref="NN.Module.ZeroGrad"/>).</summary>
+    public void ZeroGrad(bool setToNone = false)
     {
         foreach (var g in _groups)
             foreach (var p in g.Params)
