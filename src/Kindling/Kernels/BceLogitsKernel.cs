@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -18,7 +19,10 @@ internal static class BceLogitsKernel
         {
             int s = ci * per, e = Math.Min(n, s + per);
             double acc = 0;
-            for (int i = s; i < e; i++)
+            int i0 = s;
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                i0 = LossAvx512.BceForward((float[])(object)x, (float[])(object)t, (float[]?)(object?)w, (float[]?)(object?)pw, (float[]?)(object?)outEach, s, e, out acc);
+            for (int i = i0; i < e; i++)
             {
                 T xi = x[i], ti = t[i];
                 T sp = SoftplusNeg(xi);
@@ -41,7 +45,10 @@ internal static class BceLogitsKernel
     {
         Parallel2.For(x.Length, 1 << 15, (s, len) =>
         {
-            for (int i = s; i < s + len; i++)
+            int i0 = s;
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                i0 = LossAvx512.BceBackward((float[])(object)x, (float[])(object)t, (float[]?)(object?)w, (float[]?)(object?)pw, (float)(object)scale, (float[]?)(object?)gEach, (float[]?)(object?)gx, (float[]?)(object?)gt, s, s + len);
+            for (int i = i0; i < s + len; i++)
             {
                 T g = gEach == null ? scale : gEach[i] * scale;
                 if (w != null) g *= w[i];

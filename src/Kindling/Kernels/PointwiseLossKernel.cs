@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -22,10 +23,12 @@ internal static class PointwiseLossKernel
         {
             int s = ci * per, e = Math.Min(n, s + per);
             double acc = 0;
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                s = LossAvx512.PointwiseForward(kind, (float)p, (float[])(object)x, (float[])(object)t, (float[]?)(object?)outEach, s, e, out acc);
             switch (kind)
             {
                 case PointwiseLoss.Mse:
-                    if (outEach == null && typeof(T) == typeof(float))
+                    if (outEach == null && typeof(T) == typeof(float) && !Avx512F.IsSupported)
                     {
                         // Sum of squares through the vectorised distance kernel, in float, then widened per block of 4096
                         // so the rounding error stays at the level of one block.
@@ -79,7 +82,10 @@ internal static class PointwiseLossKernel
         T pp = T.CreateTruncating(p), two = T.CreateTruncating(2);
         Parallel2.For(x.Length, 1 << 15, (s, len) =>
         {
-            for (int i = s; i < s + len; i++)
+            int i0 = s;
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                i0 = LossAvx512.PointwiseBackward(kind, (float)p, (float[])(object)x, (float[])(object)t, (float)(object)scale, (float[]?)(object?)gEach, (float[]?)(object?)gx, (float[]?)(object?)gt, s, s + len);
+            for (int i = i0; i < s + len; i++)
             {
                 T g = gEach == null ? scale : gEach[i] * scale;
                 T d = x[i] - t[i];
