@@ -4,9 +4,11 @@
 # Needs Debian's python3-torch (installed here if missing; torch runs under the system Python: PYENV_VERSION=system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! PYENV_VERSION=system python3 -c 'import torch' 2>/dev/null; then
-  echo "installing PyTorch 1.13 (python3-torch) ..." >&2
-  apt-get update -qq && apt-get install -y -qq python3-torch >/dev/null
+# Debian's torch calls the system BLAS; without OpenBLAS it falls back to the reference BLAS (~6 GFLOP/s), which
+# would make every matmul comparison meaningless. libopenblas0-pthread registers itself as libblas.so.3.
+if ! PYENV_VERSION=system python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
+  echo "installing PyTorch 1.13 (python3-torch) and OpenBLAS ..." >&2
+  apt-get update -qq && apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
 modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(gemm elementwise logsoftmax losses training)
 dotnet build bench/Kindling.Bench -c Release -v q -nologo >/dev/null

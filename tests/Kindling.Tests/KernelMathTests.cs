@@ -167,13 +167,14 @@ public class KernelMathTests
     }
 
     [Theory]
-    [InlineData(PointwiseLoss.Mse, 0.0)]
-    [InlineData(PointwiseLoss.L1, 0.0)]
-    [InlineData(PointwiseLoss.SmoothL1, 0.7)]
-    [InlineData(PointwiseLoss.SmoothL1, 0.0)]
-    [InlineData(PointwiseLoss.Huber, 1.3)]
-    public void PointwiseFloatPathMatchesDouble(PointwiseLoss kind, double p)
+    [InlineData((int)PointwiseLoss.Mse, 0.0)]
+    [InlineData((int)PointwiseLoss.L1, 0.0)]
+    [InlineData((int)PointwiseLoss.SmoothL1, 0.7)]
+    [InlineData((int)PointwiseLoss.SmoothL1, 0.0)]
+    [InlineData((int)PointwiseLoss.Huber, 1.3)]
+    public void PointwiseFloatPathMatchesDouble(int kindId, double p)
     {
+        var kind = (PointwiseLoss)kindId;
         int n = 1000 + 9;
         var (x, t) = Inputs(n, false);
         x[60] = t[60] = 2.5f; x[61] = 1; t[61] = 1 - (float)p;
@@ -191,5 +192,29 @@ public class KernelMathTests
             Assert.True(Close(gx[i], gxD[i], 1e-6), $"gx[{i}] {gx[i]:R} vs {gxD[i]:R}");
             Assert.True(Close(gt[i], gtD[i], 1e-6), $"gt[{i}] {gt[i]:R} vs {gtD[i]:R}");
         }
+    }
+
+    [Theory]
+    [InlineData(true, 10)]
+    [InlineData(false, 10)]
+    [InlineData(true, 3)]
+    [InlineData(false, 31)]
+    [InlineData(true, 37)]
+    [InlineData(false, 37)]
+    [InlineData(true, 1000)]
+    [InlineData(false, 1000)]
+    public void SoftmaxFloatPathMatchesDouble(bool log, int c)
+    {
+        int n = 45;
+        var r = new Random(c);
+        var x = new float[n * c];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(r.NextDouble() * 10 - 5);
+        for (int j = 0; j < c; j++) { x[1 * c + j] = 1e4f + j; x[2 * c + j] = float.NegativeInfinity; }
+        x[3 * c + c / 2] = float.NaN; x[4 * c] = float.PositiveInfinity; x[5 * c + c - 1] = float.NegativeInfinity; x[6 * c] = 80f;
+        var y = new float[x.Length + 5]; var yD = new double[x.Length + 5];
+        Softmax.Rows(log, x, 0, y, 5, n, c);
+        Softmax.Rows(log, x.Select(v => (double)v).ToArray(), 0, yD, 5, n, c);
+        for (int i = 5; i < y.Length; i++)
+            Assert.True(Close(y[i], yD[i], 2e-6) || (!log && Math.Abs(y[i] - yD[i]) < 1e-7), $"y[{i - 5}] {y[i]:R} vs {yD[i]:R}");
     }
 }

@@ -67,7 +67,7 @@ internal static unsafe class CeAvx512
 
     /// <summary>16 floats at base[idx] (AVX-512 has gathers, but .NET exposes only the 8-lane AVX2 form).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Gather(float* b, Vector512<int> idx, [System.Diagnostics.CodeAnalysis.ConstantExpected] byte scale) =>
+    internal static Vector512<float> Gather(float* b, Vector512<int> idx, [System.Diagnostics.CodeAnalysis.ConstantExpected] byte scale) =>
         Vector512.Create(Avx2.GatherVector256(b, idx.GetLower(), 4), Avx2.GatherVector256(b, idx.GetUpper(), 4));
 
     /// <summary>The 16 targets at <paramref name="t"/> as int32 lanes (0 where ignored) and the ignore mask.</summary>
@@ -124,7 +124,7 @@ internal static unsafe class CeAvx512
         }
     }
 
-    private static float RowMax(float* xr, int c)
+    internal static float RowMax(float* xr, int c)
     {
         var m0 = Vector512.Load(xr);
         var m1 = m0; var nan = Vector512<float>.Zero;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -18,7 +19,21 @@ internal static class Softmax
     {
         if (n == 0) return;
         int rowsPerBlock = Math.Max(1, Block / n);
-        Parallel2.For(rows, Math.Max(1, Parallel2.MinParallel / n), (r0, count) =>
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported && !ReferenceEquals(x, y))
+        {
+            var xf = (float[])(object)x; var yf = (float[])(object)y;
+            Parallel2.For(rows, Math.Max(1, Parallel2.MinParallel / n), (r0, count) =>
+            {
+                int done = n < CeAvx512.Narrow ? SoftmaxAvx512.Narrow(log, xf, xo, yf, yo, n, r0, count) : SoftmaxAvx512.Wide(log, xf, xo, yf, yo, n, r0, count);
+                if (done < count) Block_(log, x, xo, y, yo, n, r0 + done, count - done, rowsPerBlock);
+            });
+            return;
+        }
+        Parallel2.For(rows, Math.Max(1, Parallel2.MinParallel / n), (r0, count) => Block_(log, x, xo, y, yo, n, r0, count, rowsPerBlock));
+    }
+
+    private static void Block_<T>(bool log, T[] x, int xo, T[] y, int yo, int n, int r0, int count, int rowsPerBlock) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         {
             var tmp = ArrayPool<T>.Shared.Rent(rowsPerBlock * n);
             var shift = ArrayPool<T>.Shared.Rent(rowsPerBlock);
@@ -59,7 +74,7 @@ internal static class Softmax
             }
             ArrayPool<T>.Shared.Return(tmp);
             ArrayPool<T>.Shared.Return(shift);
-        });
+        }
     }
 
     private static T RowMax<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
