@@ -98,10 +98,14 @@ class _Twin(nn.Module):
         return self.fn.apply(x, self.weight, self.bias)
 
 
-def run(model, make, x, y, loss_fn, init, forward=None):
+def run(model, make, x, y, loss_fn, init, forward=None, f64_loss=False):
     model.load_state_dict(init)
     opt = make(model.parameters())
     f = forward or model
+    if f64_loss:
+        # The loss and its gradient in float64, rounded back to float32: a more exact float32 loss.
+        base = loss_fn
+        loss_fn = lambda out, tgt: base(out.double(), tgt.double() if tgt.is_floating_point() else tgt)
     losses = []
     for s in range(STEPS):
         idx = torch.tensor([(s * B + r) % N for r in range(B)])
@@ -203,6 +207,7 @@ def main():
         for oname, make, spec in OPTIMIZERS:
             losses = run(model, make, x, y, loss_fn, init)
             noisy = [run(model, make, x, y, loss_fn, init, forward=t) for t in twins]
+            noisy.append(run(model, make, x, y, loss_fn, init, f64_loss=True))
             drift, m = [], 0.0
             for s_, b in enumerate(losses):
                 m = max([m] + [abs(n[s_] - b) / abs(b) for n in noisy])

@@ -47,17 +47,17 @@ internal static class CrossEntropyKernel
                 for (int r = 0; r < rows; r++)
                 {
                     var row = new ReadOnlySpan<T>(x, (r0 + r) * c, c);
-                    T m = RowMax(row);
+                    T m = RowOps.Max(row);
                     // Shift by the row maximum so exp never overflows; an all -inf row keeps shift 0 (giving NaN, as PyTorch).
                     if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
                     rowMax[r0 + r] = m;
-                    RowSub(row, m, tmp.AsSpan(r * c, c));
+                    RowOps.Sub(row, m, tmp.AsSpan(r * c, c));
                 }
                 FastExp.Exp<T>(tmp.AsSpan(0, rows * c), tmp.AsSpan(0, rows * c));
                 for (int r = 0; r < rows; r++)
                 {
                     int i = r0 + r;
-                    T s = RowSum(tmp.AsSpan(r * c, c));
+                    T s = RowOps.Sum(tmp.AsSpan(r * c, c));
                     invSum[i] = T.One / s;
                     // lse − x_t is formed as (max − x_t) + log Σ: adding log Σ to a max of 1e4 first would lose
                     // the low bits in float.
@@ -111,7 +111,7 @@ internal static class CrossEntropyKernel
             {
                 int rows = Math.Min(rowsPerBlock, start + count - r0);
                 for (int r = 0; r < rows; r++)
-                    RowSub(new ReadOnlySpan<T>(x, (r0 + r) * c, c), rowMax[r0 + r], grad.AsSpan((r0 + r) * c, c));
+                    RowOps.Sub(new ReadOnlySpan<T>(x, (r0 + r) * c, c), rowMax[r0 + r], grad.AsSpan((r0 + r) * c, c));
                 var blk = grad.AsSpan(r0 * c, rows * c);
                 FastExp.Exp<T>(blk, blk);
                 for (int r = 0; r < rows; r++)
@@ -123,51 +123,16 @@ internal static class CrossEntropyKernel
                     double wt = w == null ? 1 : double.CreateTruncating(w[t]);
                     double s = scale[i];
                     T coefP = T.CreateTruncating(s * ((1 - eps) * wt + eps / c * sumW)) * invSum[i]; // p = exp(x − max) / Σ
-                    RowScale(g, coefP);
+                    RowOps.Scale(g, coefP, g);
                     g[(int)t] -= T.CreateTruncating(s * (1 - eps) * wt);
                     if (eps > 0)
                     {
                         T k = T.CreateTruncating(-s * eps / c);
-                        if (w == null) RowAdd(g, k);
+                        if (w == null) RowOps.Add(g, k);
                         else TensorPrimitives.MultiplyAdd(w, k, g, g);
                     }
                 }
             }
         }
-    }
-
-    // Short rows (c = 10) are faster in a plain loop than through a vectorised call's setup.
-    private static T RowMax<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) return TensorPrimitives.Max(row);
-        T m = row[0];
-        for (int j = 1; j < row.Length; j++) { T v = row[j]; if (v > m || T.IsNaN(v)) m = v; if (T.IsNaN(m)) break; }
-        return m;
-    }
-
-    private static T RowSum<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) return TensorPrimitives.Sum(row);
-        T s = T.Zero;
-        foreach (var v in row) s += v;
-        return s;
-    }
-
-    private static void RowSub<T>(ReadOnlySpan<T> row, T v, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) { TensorPrimitives.Subtract(row, v, dst); return; }
-        for (int j = 0; j < row.Length; j++) dst[j] = row[j] - v;
-    }
-
-    private static void RowScale<T>(Span<T> row, T v) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) { TensorPrimitives.Multiply(row, v, row); return; }
-        for (int j = 0; j < row.Length; j++) row[j] *= v;
-    }
-
-    private static void RowAdd<T>(Span<T> row, T v) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) { TensorPrimitives.Add(row, v, row); return; }
-        for (int j = 0; j < row.Length; j++) row[j] += v;
     }
 }

@@ -43,11 +43,11 @@ internal static class Softmax
                 for (int r = 0; r < br; r++)
                 {
                     var xr = new ReadOnlySpan<T>(x, xo + (b0 + r) * n, n);
-                    T m = RowMax(xr);
+                    T m = RowOps.Max(xr);
                     // A row that is all -inf has no finite shift; shifting by 0 keeps PyTorch's answer (NaN / -inf).
                     if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
                     shift[r] = m;
-                    Sub(xr, m, tmp.AsSpan(r * n, n));
+                    RowOps.Sub(xr, m, tmp.AsSpan(r * n, n));
                 }
                 var blk = tmp.AsSpan(0, br * n);
                 if (log)
@@ -57,8 +57,8 @@ internal static class Softmax
                     FastExp.Exp<T>(blk, blk);
                     for (int r = 0; r < br; r++)
                     {
-                        T lse = T.Log(Sum(tmp.AsSpan(r * n, n)));
-                        Sub(new Span<T>(y, yo + (b0 + r) * n, n), lse, new Span<T>(y, yo + (b0 + r) * n, n));
+                        T lse = T.Log(RowOps.Sum(tmp.AsSpan(r * n, n)));
+                        RowOps.Sub(new Span<T>(y, yo + (b0 + r) * n, n), lse, new Span<T>(y, yo + (b0 + r) * n, n));
                     }
                 }
                 else
@@ -67,41 +67,13 @@ internal static class Softmax
                     for (int r = 0; r < br; r++)
                     {
                         var e = tmp.AsSpan(r * n, n);
-                        T inv = T.One / Sum(e);
-                        Scale(e, inv, new Span<T>(y, yo + (b0 + r) * n, n));
+                        T inv = T.One / RowOps.Sum(e);
+                        RowOps.Scale(e, inv, new Span<T>(y, yo + (b0 + r) * n, n));
                     }
                 }
             }
             ArrayPool<T>.Shared.Return(tmp);
             ArrayPool<T>.Shared.Return(shift);
         }
-    }
-
-    private static T RowMax<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) return TensorPrimitives.Max(row);
-        T m = row[0];
-        for (int j = 1; j < row.Length; j++) { T v = row[j]; if (T.IsNaN(v)) return v; if (v > m) m = v; }
-        return m;
-    }
-
-    private static T Sum<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) return TensorPrimitives.Sum(row);
-        T s = T.Zero;
-        foreach (var v in row) s += v;
-        return s;
-    }
-
-    private static void Sub<T>(ReadOnlySpan<T> row, T v, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) { TensorPrimitives.Subtract(row, v, dst); return; }
-        for (int j = 0; j < row.Length; j++) dst[j] = row[j] - v;
-    }
-
-    private static void Scale<T>(ReadOnlySpan<T> row, T v, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32) { TensorPrimitives.Multiply(row, v, dst); return; }
-        for (int j = 0; j < row.Length; j++) dst[j] = row[j] * v;
     }
 }

@@ -111,7 +111,7 @@ public static partial class Functional
                 throw new ArgumentException($"{loss}: input batch size {input.Dims[0]} does not match target batch size {target.Dims[0]} (input {input.ShapeString}, target {target.ShapeString}).", nameof(target));
             throw new ArgumentException($"{loss}: input {input.ShapeString} needs class-index targets of shape {Tensor.ShapeStr(expected)}, got {target.ShapeString}.", nameof(target));
         }
-        var tgt = target.ToInt64Array();
+        var tgt = target.DenseData<long>();
         foreach (var t in tgt)
         {
             if (t == ignoreIndex || (t >= 0 && t < c)) continue;
@@ -137,10 +137,11 @@ public static partial class Functional
         int n = x2.Dims[0], c = x2.Dims[1];
         var xa = x2.DenseData<T>();
         var w = weight?.DenseData<T>();
-        var loss = new double[n];
-        var rowMax = new T[n];
-        var invSum = new T[n];
-        var rowW = new double[n];
+        // The kernel writes every element of these, so they skip the runtime's zeroing.
+        var loss = GC.AllocateUninitializedArray<double>(n);
+        var rowMax = GC.AllocateUninitializedArray<T>(n);
+        var invSum = GC.AllocateUninitializedArray<T>(n);
+        var rowW = GC.AllocateUninitializedArray<double>(n);
         CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
         double denom = 0, total = 0;
         for (int i = 0; i < n; i++) { denom += rowW[i]; total += loss[i]; }
@@ -153,7 +154,7 @@ public static partial class Functional
         return Autograd.Record(y, "CrossEntropyBackward", [x2], g =>
         {
             var scale = RowScales(g, reduction, n, denom);
-            var grad = new T[n * c];
+            var grad = GC.AllocateUninitializedArray<T>(n * c);
             CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, grad);
             return [Tensor.Wrap(grad, [n, c])];
         }, x2);
@@ -162,7 +163,7 @@ public static partial class Functional
     /// <summary>The factor each row's gradient is multiplied by: the upstream gradient, divided by the mean's denominator.</summary>
     private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom)
     {
-        var scale = new double[n];
+        var scale = GC.AllocateUninitializedArray<double>(n);
         if (reduction == Reduction.None) { var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
         double s = g.ItemDouble();
         // Every target ignored: the mean is 0/0 = NaN but PyTorch's gradient is 0, not NaN.
