@@ -47,7 +47,7 @@ public class TrainingParityTests
             "adam" => new Adam(p, N("lr", 1e-3), weightDecay: N("weight_decay", 0), amsgrad: B("amsgrad")),
             "adamw" => new AdamW(p, N("lr", 1e-3), weightDecay: N("weight_decay", 1e-2), amsgrad: B("amsgrad")),
             "rmsprop" => new RMSprop(p, N("lr", 1e-2), weightDecay: N("weight_decay", 0), momentum: N("momentum", 0), centered: B("centered")),
-            "adagrad" => new Adagrad(p, N("lr", 1e-2)),
+            "adagrad" => new Adagrad(p, N("lr", 1e-2), initialAccumulatorValue: N("initial_accumulator_value", 0)),
             var o => throw new ArgumentException(o),
         };
     }
