@@ -26,6 +26,14 @@ public static class KernelProbe
             var tt = Tensor.FromArray(tgt);
             double msFwd = Timing.MedianSeconds(() => _ = Functional.CrossEntropy(t, tt), o.Reps) * 1e3;
             double msAll = Timing.MedianSeconds(() => { t.Grad = null; Functional.CrossEntropy(t, tt).Backward(); }, o.Reps) * 1e3;
+            int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            for (int i = 0; i < 100; i++) { t.Grad = null; Functional.CrossEntropy(t, tt).Backward(); }
+            Console.WriteLine($"   100 fwd+bwd: {sw.Elapsed.TotalMilliseconds / 100:F3} ms each, GCs gen0 {GC.CollectionCount(0) - g0} gen1 {GC.CollectionCount(1) - g1} gen2 {GC.CollectionCount(2) - g2}");
+            double msNoGrad;
+            using (Autograd.NoGrad()) msNoGrad = Timing.MedianSeconds(() => _ = Functional.CrossEntropy(t, tt), o.Reps) * 1e3;
+            double msVal = Timing.MedianSeconds(() => _ = tt.DenseData<long>().Length + t.Contiguous().NumEl, o.Reps) * 1e3;
+            Console.WriteLine($"   CE op fwd under NoGrad {msNoGrad:F3} ms; dense/contiguous {msVal:F3} ms");
             Console.WriteLine($"{rows}x{n}: log_softmax kernel {ms:F3} ms, exp alone {msExp:F3} ms | CE kernel fwd {msF:F3} bwd {msB:F3} | CE op fwd {msFwd:F3}, fwd+bwd {msAll:F3} ms");
         }
         return results;
