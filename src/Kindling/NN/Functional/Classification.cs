@@ -145,12 +145,7 @@ public static partial class Functional
         CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
         double denom = 0, total = 0;
         for (int i = 0; i < n; i++) { denom += rowW[i]; total += loss[i]; }
-        Tensor y = reduction switch
-        {
-            Reduction.None => Tensor.Wrap(Array.ConvertAll(loss, v => T.CreateTruncating(v)), outShape),
-            Reduction.Sum => Tensor.Wrap(new[] { T.CreateTruncating(total) }, []),
-            _ => Tensor.Wrap(new[] { T.CreateTruncating(total / denom) }, []),
-        };
+        var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
         return Autograd.Record(y, "CrossEntropyBackward", [x2], g =>
         {
             var scale = RowScales(g, reduction, n, denom);
@@ -159,6 +154,14 @@ public static partial class Functional
             return [Tensor.Wrap(grad, [n, c])];
         }, x2);
     }
+
+    /// <summary>The output of a per-row classification loss: the rows (None), their sum, or the sum over the summed weights (Mean).</summary>
+    private static Tensor ReduceRows<T>(double[] loss, double total, double denom, Reduction reduction, int[] outShape) where T : unmanaged, IFloatingPointIeee754<T> => reduction switch
+    {
+        Reduction.None => Tensor.Wrap(Array.ConvertAll(loss, v => T.CreateTruncating(v)), outShape),
+        Reduction.Sum => Tensor.Wrap(new[] { T.CreateTruncating(total) }, []),
+        _ => Tensor.Wrap(new[] { T.CreateTruncating(total / denom) }, []),
+    };
 
     /// <summary>The factor each row's gradient is multiplied by: the upstream gradient, divided by the mean's denominator.</summary>
     private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom)
@@ -209,12 +212,7 @@ public static partial class Functional
             total += loss[i];
             denom += wt;
         }
-        Tensor y = reduction switch
-        {
-            Reduction.None => Tensor.Wrap(Array.ConvertAll(loss, v => T.CreateTruncating(v)), outShape),
-            Reduction.Sum => Tensor.Wrap(new[] { T.CreateTruncating(total) }, []),
-            _ => Tensor.Wrap(new[] { T.CreateTruncating(total / denom) }, []),
-        };
+        var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
         return Autograd.Record(y, "NllLossBackward", [x2], g =>
         {
             var scale = RowScales(g, reduction, n, denom);
