@@ -22,6 +22,7 @@ SHAPES = [
     ("gemm 2048x2048x2048", False, False, 2048, 2048, 2048),
     # MLP step, batch 128, 784 -> 256: Y = X·W, dX = G·W^T, dW = X^T·G.
     ("mlp-fwd 128x256x784", False, False, 128, 256, 784),
+    ("linear-fwd 128x256x784 NT", False, True, 128, 256, 784),  # nn.Linear: x @ W.t(), W stored (out, in)
     ("mlp-dX 128x784x256 NT", False, True, 128, 784, 256),
     ("mlp-dW 784x256x128 TN", True, False, 784, 256, 128),
 ]

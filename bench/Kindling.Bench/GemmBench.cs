@@ -14,6 +14,7 @@ public static class GemmBench
         ("gemm 2048x2048x2048", false, false, 2048, 2048, 2048),
         // MLP step, batch 128, 784 → 256: Y = X·W, dX = G·Wᵀ, dW = Xᵀ·G.
         ("mlp-fwd 128x256x784", false, false, 128, 256, 784),
+        ("linear-fwd 128x256x784 NT", false, true, 128, 256, 784), // nn.Linear: x·Wᵀ with W stored (out, in)
         ("mlp-dX 128x784x256 NT", false, true, 128, 784, 256),
         ("mlp-dW 784x256x128 TN", true, false, 784, 256, 128),
     ];

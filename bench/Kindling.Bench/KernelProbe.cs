@@ -39,3 +39,40 @@ public static class KernelProbe
         return results;
     }
 }
+
+/// <summary>Where one training step of a small MLP spends its time (forward, loss, backward, optimizer).</summary>
+public static class StepProbe
+{
+    public static List<BenchResult> Run(BenchOptions o)
+    {
+        foreach (var (sizes, batch) in new[] { (new[] { 10, 128, 1 }, 64), (new[] { 784, 256, 128, 10 }, 128), (new[] { 3072, 128, 2 }, 64) })
+        {
+            var g = new Generator(1);
+            var model = new Sequential();
+            for (int i = 0; i + 1 < sizes.Length; i++) { model.Add(new Linear(sizes[i], sizes[i + 1], generator: g)); if (i + 2 < sizes.Length) model.Add(new ReLU()); }
+            var x = Tensor.Randn([batch, sizes[0]], g);
+            var y = sizes[^1] == 1 ? Tensor.Randn([batch, 1], g) : Tensor.RandInt(0, sizes[^1], [batch], g);
+            var opt = new Kindling.Optim.SGD(model.Parameters(), 0.01);
+            Tensor Loss(Tensor o2) => sizes[^1] == 1 ? Functional.MseLoss(o2, y) : Functional.CrossEntropy(o2, y);
+            double fwd = Timing.MedianSeconds(() => { using var _ = Autograd.NoGrad(); model.Call(x); }, o.Reps) * 1e6;
+            double fwdGraph = Timing.MedianSeconds(() => model.Call(x), o.Reps) * 1e6;
+            double fwdLoss = Timing.MedianSeconds(() => Loss(model.Call(x)), o.Reps) * 1e6;
+            double all = Timing.MedianSeconds(() => { opt.ZeroGrad(); Loss(model.Call(x)).Backward(); }, o.Reps) * 1e6;
+            double step = Timing.MedianSeconds(() => opt.Step(), o.Reps) * 1e6;
+            double zero = Timing.MedianSeconds(() => opt.ZeroGrad(), o.Reps) * 1e6;
+            var lin = (Linear)model[0];
+            var a = x.DenseData<float>(); var w = lin.Weight.DenseData<float>(); var c = new float[batch * sizes[1]];
+            double gemm = Timing.MedianSeconds(() => Kindling.Kernels.Gemm.Sgemm(false, true, batch, sizes[1], sizes[0], 1f, a, sizes[0], w, sizes[0], 0f, c, sizes[1]), o.Reps) * 1e6;
+            double linOp = Timing.MedianSeconds(() => { using var _ = Autograd.NoGrad(); Functional.Linear(x, lin.Weight, lin.Bias); }, o.Reps) * 1e6;
+            var h = Tensor.Randn([batch, sizes[1]], g);
+            double relu = Timing.MedianSeconds(() => { using var _ = Autograd.NoGrad(); h.Relu(); }, o.Reps) * 1e6;
+            double call = Timing.MedianSeconds(() => { using var _ = Autograd.NoGrad(); model[1].Call(h); }, o.Reps) * 1e6;
+            var gy = new float[batch * sizes[1]]; var dw = new float[sizes[1] * sizes[0]];
+            double gemmDw = Timing.MedianSeconds(() => Kindling.Kernels.Gemm.Sgemm(true, false, sizes[1], sizes[0], batch, 1f, gy, sizes[1], a, sizes[0], 1f, dw, sizes[0]), o.Reps) * 1e6;
+            Console.WriteLine($"   dW gemm {gemmDw:F1} us");
+            Console.WriteLine($"   gemm {gemm:F1} us, linear op {linOp:F1} us, relu op {relu:F1} us, relu via Call {call:F1} us");
+            Console.WriteLine($"{string.Join('-', sizes)} b{batch}: fwd nograd {fwd:F1} us, fwd graph {fwdGraph:F1}, +loss {fwdLoss:F1}, zero+fwd+loss+bwd {all:F1}, step {step:F1}, zero {zero:F1} us");
+        }
+        return [];
+    }
+}

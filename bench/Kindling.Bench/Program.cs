@@ -10,6 +10,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["losses"] = LossBench.Run,
     ["training"] = TrainBench.Run,
     ["probe"] = KernelProbe.Run,
+    ["stepprobe"] = StepProbe.Run,
 };
 
 BenchOptions options;

@@ -172,21 +172,36 @@ public sealed partial class Tensor
     {
         if (dtype == DType) return this;
         var c = Contiguous();
-        var y = Empty(Dims, dtype);
-        var src = c.ToDoubleArray();
-        switch (dtype)
-        {
-            case DType.Float32: { var d = y.F32Span; if (c.DType == DType.Float64) { var s = c.F64Span; for (int i = 0; i < d.Length; i++) d[i] = (float)s[i]; } else for (int i = 0; i < d.Length; i++) d[i] = (float)src[i]; break; }
-            case DType.Float64: src.AsSpan().CopyTo(y.F64Span); break;
-            case DType.Int64: { var d = y.I64Span; if (c.DType == DType.Int64) c.I64Span.CopyTo(d); else for (int i = 0; i < d.Length; i++) d[i] = (long)src[i]; break; }
-            default: { var d = y.BoolSpan; for (int i = 0; i < d.Length; i++) d[i] = src[i] != 0; break; }
-        }
+        var y = Uninit(Dims, dtype);
+        ConvertInto(c, y);
         if (IsFloatingPoint && y.IsFloatingPoint)
         {
             var from = DType;
             return Autograd.Record(y, "ToCopyBackward", [this], g => [g.To(from)]);
         }
         return y;
+    }
+
+    /// <summary>Element conversion between contiguous tensors of the same shape, type to type without a detour.</summary>
+    private static void ConvertInto(Tensor src, Tensor dst)
+    {
+        int n = src.NumEl;
+        switch (src.DType, dst.DType)
+        {
+            case (DType.Float32, DType.Float64): { var a = src.F32Span; var b = dst.F64Span; for (int i = 0; i < n; i++) b[i] = a[i]; break; }
+            case (DType.Float64, DType.Float32): { var a = src.F64Span; var b = dst.F32Span; for (int i = 0; i < n; i++) b[i] = (float)a[i]; break; }
+            case (DType.Int64, DType.Float32): { var a = src.I64Span; var b = dst.F32Span; for (int i = 0; i < n; i++) b[i] = a[i]; break; }
+            case (DType.Int64, DType.Float64): { var a = src.I64Span; var b = dst.F64Span; for (int i = 0; i < n; i++) b[i] = a[i]; break; }
+            case (DType.Float32, DType.Int64): { var a = src.F32Span; var b = dst.I64Span; for (int i = 0; i < n; i++) b[i] = (long)a[i]; break; }
+            case (DType.Float64, DType.Int64): { var a = src.F64Span; var b = dst.I64Span; for (int i = 0; i < n; i++) b[i] = (long)a[i]; break; }
+            case (DType.Bool, DType.Float32): { var a = src.BoolSpan; var b = dst.F32Span; for (int i = 0; i < n; i++) b[i] = a[i] ? 1f : 0f; break; }
+            case (DType.Bool, DType.Float64): { var a = src.BoolSpan; var b = dst.F64Span; for (int i = 0; i < n; i++) b[i] = a[i] ? 1.0 : 0.0; break; }
+            case (DType.Bool, DType.Int64): { var a = src.BoolSpan; var b = dst.I64Span; for (int i = 0; i < n; i++) b[i] = a[i] ? 1L : 0L; break; }
+            case (DType.Float32, DType.Bool): { var a = src.F32Span; var b = dst.BoolSpan; for (int i = 0; i < n; i++) b[i] = a[i] != 0; break; }
+            case (DType.Float64, DType.Bool): { var a = src.F64Span; var b = dst.BoolSpan; for (int i = 0; i < n; i++) b[i] = a[i] != 0; break; }
+            case (DType.Int64, DType.Bool): { var a = src.I64Span; var b = dst.BoolSpan; for (int i = 0; i < n; i++) b[i] = a[i] != 0; break; }
+            default: throw new InvalidOperationException($"To: no conversion from {DTypeName(src.DType)} to {DTypeName(dst.DType)}.");
+        }
     }
 
     /// <summary>Converts to float32.</summary>

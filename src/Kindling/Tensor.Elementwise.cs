@@ -326,7 +326,17 @@ public sealed partial class Tensor
     /// <summary>Hyperbolic tangent.</summary>
     public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", (g, x, y) => g * (1 - y * y));
     /// <summary>max(x, 0); gradient 0 at 0, as in PyTorch.</summary>
-    public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", (g, x, y) => g * x.Gt(0).To(g.DType));
+    public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", (g, x, y) => ReluGrad(g, x));
+
+    private static Tensor ReluGrad(Tensor g, Tensor x)
+    {
+        var gc = g.Contiguous();
+        var xc = x.Contiguous();
+        var r = Uninit(x.Dims, x.DType);
+        if (x.DType == DType.Float32) Elementwise.ReluBackward<float>(xc.F32Span, gc.F32Span, r.F32Span);
+        else Elementwise.ReluBackward<double>(xc.F64Span, gc.F64Span, r.F64Span);
+        return r;
+    }
     /// <summary>log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so it never overflows.</summary>
     public Tensor Softplus() => Unary(UnaryOp.Softplus, "SoftplusBackward", (g, x, y) => g * x.Sigmoid());
     /// <summary>Gaussian error linear unit with the exact erf (PyTorch's default approximate='none'): x·Φ(x).</summary>

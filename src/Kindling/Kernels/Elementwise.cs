@@ -32,7 +32,7 @@ internal static class Elementwise
             case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = T.IsNaN(x[i]) ? x[i] : T.CreateTruncating(T.Sign(x[i])); break;
             case UnaryOp.Sigmoid: for (int i = 0; i < x.Length; i++) y[i] = Sigmoid(x[i]); break;
             case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
-            case UnaryOp.Relu: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : (T.IsNaN(x[i]) ? x[i] : T.Zero); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break; // IEEE maximum: NaN stays NaN, as torch.relu
             // softplus(x) = max(x, 0) + log1p(exp(-|x|)): exp never overflows and small values keep precision.
             case UnaryOp.Softplus: for (int i = 0; i < x.Length; i++) y[i] = T.Max(x[i], T.Zero) + T.LogP1(T.Exp(-T.Abs(x[i]))); break;
             case UnaryOp.Gelu:
@@ -49,6 +49,24 @@ internal static class Elementwise
             case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(op));
         }
+    }
+
+    /// <summary>
+    /// ReLU's backward in one pass: g where x &gt; 0, else 0 (PyTorch's threshold_backward), instead of building a mask,
+    /// converting it and multiplying.
+    /// </summary>
+    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> y) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<T>.Count)
+        {
+            var xs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(x);
+            var gs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(g);
+            var ys = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(y);
+            for (int v = 0; v < xs.Length; v++) ys[v] = Vector.ConditionalSelect(Vector.GreaterThan(xs[v], Vector<T>.Zero), gs[v], Vector<T>.Zero);
+            i = xs.Length * Vector<T>.Count;
+        }
+        for (; i < x.Length; i++) y[i] = x[i] > T.Zero ? g[i] : T.Zero;
     }
 
     /// <summary>Sigmoid that never overflows: for negative x it uses exp(x) / (1 + exp(x)).</summary>
