@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def median_seconds(fn, reps, warmup=0.3, sample=0.05):
+def median_seconds(fn, reps, warmup=1.0, sample=0.05):
     t0 = time.perf_counter(); calls = 0
     while time.perf_counter() - t0 < warmup:
         fn(); calls += 1

@@ -87,7 +87,7 @@ public static class Timing
     /// Median seconds per call of <paramref name="body"/>: warms up (JIT tiers, caches, worker threads),
     /// then takes <paramref name="reps"/> samples, each looping long enough (~50 ms) to swamp timer noise.
     /// </summary>
-    public static double MedianSeconds(Action body, int reps, double warmupSeconds = 0.3, double sampleSeconds = 0.05)
+    public static double MedianSeconds(Action body, int reps, double warmupSeconds = 1.0, double sampleSeconds = 0.05)
     {
         var sw = Stopwatch.StartNew();
         int calls = 0;

@@ -322,9 +322,19 @@ public sealed partial class Tensor
     /// <summary>−1, 0 or 1 (NaN stays NaN); zero gradient.</summary>
     public Tensor Sign() => Unary(UnaryOp.Sign, "SignBackward", (g, x, y) => ZerosLike(g));
     /// <summary>1 / (1 + e⁻ˣ), computed without overflow for either sign.</summary>
-    public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid, "SigmoidBackward", (g, x, y) => g * y * (1 - y));
+    public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid, "SigmoidBackward", (g, x, y) => SaturatingGrad(false, g, y));
     /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", (g, x, y) => g * (1 - y * y));
+    public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", (g, x, y) => SaturatingGrad(true, g, y));
+
+    private static Tensor SaturatingGrad(bool tanh, Tensor g, Tensor y)
+    {
+        var gc = g.Contiguous();
+        var yc = y.Contiguous();
+        var r = Uninit(y.Dims, y.DType);
+        if (y.DType == DType.Float32) Elementwise.SaturatingBackward<float>(tanh, yc.F32Span, gc.F32Span, r.F32Span);
+        else Elementwise.SaturatingBackward<double>(tanh, yc.F64Span, gc.F64Span, r.F64Span);
+        return r;
+    }
     /// <summary>max(x, 0); gradient 0 at 0, as in PyTorch.</summary>
     public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", (g, x, y) => ReluGrad(g, x));
 

@@ -69,6 +69,22 @@ internal static class Elementwise
         for (; i < x.Length; i++) y[i] = x[i] > T.Zero ? g[i] : T.Zero;
     }
 
+    /// <summary>Backward of sigmoid (g·y·(1 − y)) or tanh (g·(1 − y²)) from the saved output y, in one pass.</summary>
+    public static void SaturatingBackward<T>(bool tanh, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> r) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && y.Length >= Vector<T>.Count)
+        {
+            var ys = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(y);
+            var gs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(g);
+            var rs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(r);
+            for (int v = 0; v < ys.Length; v++)
+                rs[v] = tanh ? gs[v] * (Vector<T>.One - ys[v] * ys[v]) : gs[v] * ys[v] * (Vector<T>.One - ys[v]);
+            i = ys.Length * Vector<T>.Count;
+        }
+        for (; i < y.Length; i++) r[i] = tanh ? g[i] * (T.One - y[i] * y[i]) : g[i] * y[i] * (T.One - y[i]);
+    }
+
     /// <summary>Sigmoid that never overflows: for negative x it uses exp(x) / (1 + exp(x)).</summary>
     public static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T>
     {
