@@ -263,7 +263,7 @@ public static partial class Functional
         for (int i = 0; i < x.Length; i++)
             if (!(x[i] >= T.Zero && x[i] <= T.One))
                 throw new ArgumentOutOfRangeException(nameof(input), $"{L}: input values must be probabilities in [0, 1], found {x[i]} at flat index {i}. If the model outputs raw scores (logits), use BCEWithLogitsLoss (Functional.BinaryCrossEntropyWithLogits), which applies the sigmoid itself and is numerically stable.");
-        var each = new T[x.Length];
+        var each = GC.AllocateUninitializedArray<T>(x.Length); // every element is written below
         double total = 0;
         T floor = T.CreateTruncating(-100.0);
         for (int i = 0; i < x.Length; i++)
@@ -280,7 +280,8 @@ public static partial class Functional
         return Autograd.Record(y, "BinaryCrossEntropyBackward", [input, target], g =>
         {
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
-            T[]? gx = input.RequiresGrad ? new T[x.Length] : null, gt = target.RequiresGrad ? new T[x.Length] : null;
+            // The kernels write every element: no need for the runtime to zero these first.
+            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
             T epsilon = T.CreateTruncating(1e-12);
             for (int i = 0; i < x.Length; i++)
             {
@@ -335,7 +336,7 @@ public static partial class Functional
         var t = target.DenseData<T>();
         var w = Expanded<T>(L, "weight", weight, input);
         var pw = Expanded<T>(L, "pos_weight", posWeight, input);
-        var each = reduction == Reduction.None ? new T[x.Length] : null;
+        var each = reduction == Reduction.None ? GC.AllocateUninitializedArray<T>(x.Length) : null;
         double total = BceLogitsKernel.Forward(x, t, w, pw, each);
         var y = each != null ? Tensor.Wrap(each, input.Shape) : ReduceEach(Array.Empty<T>(), total, input.Dims, Reduction.Sum);
         if (reduction == Reduction.Mean) y = Tensor.Wrap(new[] { T.CreateTruncating(total / x.Length) }, []);
@@ -343,7 +344,8 @@ public static partial class Functional
         return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], g =>
         {
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
-            T[]? gx = input.RequiresGrad ? new T[x.Length] : null, gt = target.RequiresGrad ? new T[x.Length] : null;
+            // The kernels write every element: no need for the runtime to zero these first.
+            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
             BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, gx, gt);
             return [gx == null ? null : Tensor.Wrap(gx, shape), gt == null ? null : Tensor.Wrap(gt, shape)];
         }, input, target);

@@ -53,7 +53,7 @@ public static partial class Functional
     {
         var x = input.DenseData<T>();
         var t = target.DenseData<T>();
-        var each = reduction == Reduction.None ? new T[x.Length] : null;
+        var each = reduction == Reduction.None ? GC.AllocateUninitializedArray<T>(x.Length) : null;
         double total = PointwiseLossKernel.Forward(kind, p, x, t, each);
         Tensor y = each != null ? Tensor.Wrap(each, input.Shape)
             : Tensor.Wrap(new[] { T.CreateTruncating(reduction == Reduction.Sum ? total : total / x.Length) }, []);
@@ -62,7 +62,8 @@ public static partial class Functional
         return Autograd.Record(y, name, [input, target], g =>
         {
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
-            T[]? gx = input.RequiresGrad ? new T[x.Length] : null, gt = target.RequiresGrad ? new T[x.Length] : null;
+            // The kernels write every element: no need for the runtime to zero these first.
+            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
             PointwiseLossKernel.Backward(kind, p, x, t, scale, gEach, gx, gt);
             return [gx == null ? null : Tensor.Wrap(gx, shape), gt == null ? null : Tensor.Wrap(gt, shape)];
         }, input, target);
