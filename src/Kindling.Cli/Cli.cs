@@ -14,6 +14,8 @@ public static class Cli
     {
         public readonly Option<string> Data = Opt("--data", "Dataset: an embedded name (digits, breast_cancer, diabetes), fashion-mnist, a CSV file, or a folder of IDX files.", "digits");
         public readonly Option<string[]> Target = new("--target") { Description = "CSV target column; several (comma-separated or repeated) for multi-label.", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string[]> Categorical = new("--categorical") { Description = "CSV columns to one-hot encode even when they hold numbers (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string> Missing = Opt("--missing", "Missing CSV cells: error, mean (most frequent category for text), zero, or drop the row.", "error");
         public readonly Option<string?> Test = new("--test") { Description = "A separate test file (default: hold out --test-split of the data)." };
         public readonly Option<double> TestSplit = Opt("--test-split", "Fraction held out for the final test.", 0.2);
         public readonly Option<double> ValSplit = Opt("--val-split", "Fraction of the remaining data for validation (0: none).", 0.1);
@@ -44,7 +46,7 @@ public static class Cli
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Target, Test, TestSplit, ValSplit, Task, Loss, Hidden, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Test, TestSplit, ValSplit, Task, Loss, Hidden, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
                 WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Resume })
                 c.Options.Add(o);
         }
@@ -52,6 +54,7 @@ public static class Cli
         public TrainConfig Config(ParseResult r) => new()
         {
             Data = r.GetValue(Data)!, Target = (r.GetValue(Target) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+            Categorical = (r.GetValue(Categorical) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(), Missing = r.GetValue(Missing)!,
             Test = r.GetValue(Test), TestSplit = r.GetValue(TestSplit), ValSplit = r.GetValue(ValSplit), Task = r.GetValue(Task)!, Loss = r.GetValue(Loss)!,
             Hidden = ParseHidden(r.GetValue(Hidden)!), Activation = r.GetValue(Activation)!, Dropout = r.GetValue(Dropout), BatchNorm = r.GetValue(BatchNorm),
             Optimizer = r.GetValue(Optimizer)!, Lr = r.GetValue(Lr), Momentum = r.GetValue(Momentum), WeightDecay = r.GetValue(WeightDecay), L1 = r.GetValue(L1),

@@ -187,7 +187,7 @@ public static class Commands
         if (data == null) p = ProblemBuilder.Build(c with { Scale = c.Scale });
         else
         {
-            var d = ProblemBuilder.Load(data, c.Target, c.ResolvedTask);
+            var d = ProblemBuilder.Load(data, c.Target, c.ResolvedTask, CsvData.Options(c));
             var x = ProblemBuilder.Align(d.FeatureNames, d.Features, c.FeatureNames!, data);
             if (scaler != null) x = scaler.Transform(x);
             Tensor y = c.ResolvedTask is "classification" or "binary" ? ProblemBuilder.MapLabels(d, c.ClassNames!, data) : d.Targets;
@@ -204,7 +204,7 @@ public static class Commands
     public static int Predict(string run, string data, string outFile)
     {
         var (c, model, scaler, ts) = LoadRun(run);
-        var d = CsvData.LoadFeatures(data, c.FeatureNames!, c.TargetNames ?? []);
+        var d = CsvData.LoadFeatures(data, c.FeatureNames!, c.TargetNames ?? [], CsvData.Options(c));
         var x = ProblemBuilder.Align(d.Names, d.Features, c.FeatureNames!, data);
         if (scaler != null) x = scaler.Transform(x);
         var o = Evaluation.Predict(model, x);

@@ -8,15 +8,34 @@ public static class CsvData
 {
     private static readonly string[] DefaultTargets = ["target", "label", "class", "y"];
 
-    private static CsvTable Open(string path)
+    /// <summary>The CSV options behind --categorical and --missing.</summary>
+    public static CsvOptions Options(TrainConfig c) => new()
     {
-        try { return CsvTable.Load(path); }
-        catch (DataException e) { throw new UserError(e.Message); }
+        CategoricalColumns = c.Categorical,
+        MissingValues = c.Missing.ToLowerInvariant() switch
+        {
+            "error" => MissingValueMode.Error,
+            "mean" => MissingValueMode.Mean,
+            "zero" => MissingValueMode.Zero,
+            "drop" => MissingValueMode.Drop,
+            var m => throw new UserError($"--missing '{m}': use error, mean, zero or drop."),
+        },
+    };
+
+    private static CsvTable Open(string path, CsvOptions options)
+    {
+        try { return CsvTable.Load(path, options); }
+        catch (DataException e) { throw new UserError(CliHint(e.Message)); }
     }
 
-    public static LabeledData Load(string path, string[] targets, string? taskHint)
+    /// <summary>The library's messages name its options; on the command line the same fixes are flags.</summary>
+    private static string CliHint(string message) =>
+        message.Replace("list '", "pass --categorical '").Replace(" in CsvOptions.CategoricalColumns", "")
+               .Replace("CsvOptions.MissingValues", "--missing");
+
+    public static LabeledData Load(string path, string[] targets, string? taskHint, CsvOptions options)
     {
-        var t = Open(path);
+        var t = Open(path, options);
         if (t.RowCount == 0) throw new UserError($"{path}: the file has a header but no data rows.");
         if (targets.Length == 0)
         {
@@ -29,7 +48,7 @@ public static class CsvData
         if (features.Length == 0) throw new UserError($"{path}: no feature columns left besides the target.");
         var kind = Kind(t, targets, taskHint);
         try { return t.ToData(targets, kind, features); }
-        catch (DataException e) { throw new UserError(e.Message); }
+        catch (DataException e) { throw new UserError(CliHint(e.Message)); }
     }
 
     /// <summary>Integer-like targets with few distinct values are labels; other numbers are regression values.</summary>
@@ -46,12 +65,12 @@ public static class CsvData
     }
 
     /// <summary>The feature columns of a file for prediction (target columns, if present, are left out).</summary>
-    public static (Tensor Features, string[] Names) LoadFeatures(string path, string[] trainFeatures, string[] targets)
+    public static (Tensor Features, string[] Names) LoadFeatures(string path, string[] trainFeatures, string[] targets, CsvOptions options)
     {
-        var t = Open(path);
+        var t = Open(path, options);
         if (t.RowCount == 0) throw new UserError($"{path}: the file has a header but no data rows.");
         var cols = t.ColumnNames.Where(c => !targets.Contains(c)).ToArray();
         try { return (t.Features(cols), t.FeatureNames(cols)); }
-        catch (DataException e) { throw new UserError(e.Message); }
+        catch (DataException e) { throw new UserError(CliHint(e.Message)); }
     }
 }

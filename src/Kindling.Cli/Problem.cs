@@ -33,13 +33,13 @@ public static class ProblemBuilder
     public static readonly string[] EmbeddedNames = ["digits", "breast_cancer", "diabetes"];
 
     /// <summary>Loads a dataset by the --data convention: an embedded name, fashion-mnist, a CSV file, or a folder of IDX files.</summary>
-    public static LabeledData Load(string data, string[] targets, string? taskHint)
+    public static LabeledData Load(string data, string[] targets, string? taskHint, CsvOptions csv)
     {
         var key = data.ToLowerInvariant().Replace('-', '_');
         if (EmbeddedNames.Contains(key)) return Datasets.Load(key);
         if (key is "fashion_mnist" or "fashionmnist") return FashionMnistData(null);
         if (Directory.Exists(data)) return FashionMnistData(data);
-        if (File.Exists(data)) return CsvData.Load(data, targets, taskHint);
+        if (File.Exists(data)) return CsvData.Load(data, targets, taskHint, csv);
         throw new UserError($"--data '{data}': not an embedded dataset ({string.Join(", ", EmbeddedNames)}, fashion-mnist), an existing CSV file, or a folder of IDX files.");
     }
 
@@ -80,7 +80,8 @@ public static class ProblemBuilder
 
     public static Problem Build(TrainConfig c)
     {
-        var data = Load(c.Data, c.Target, c.Task);
+        var csv = CsvData.Options(c);
+        var data = Load(c.Data, c.Target, c.Task, csv);
         if (data.Count == 0) throw new UserError($"--data '{c.Data}': the dataset has no rows.");
         var (task, reason) = InferTask(data, c.Task);
         if (task is "classification" or "binary" && data.Targets.DType != DType.Int64)
@@ -101,7 +102,7 @@ public static class ProblemBuilder
         var perm = Tensor.RandPerm(n, gen).ToInt64Array();
         if (c.Test != null)
         {
-            var test = Load(c.Test, c.Target, task);
+            var test = Load(c.Test, c.Target, task, csv);
             xTest = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test);
             yTest = task is "classification" or "binary" ? MapLabels(test, classNames, c.Test) : test.Targets;
         }

@@ -8,6 +8,8 @@ public sealed record TrainConfig
 {
     public string Data { get; init; } = "digits";
     public string[] Target { get; init; } = [];
+    public string[] Categorical { get; init; } = [];
+    public string Missing { get; init; } = "error";
     public string? Test { get; init; }
     public double TestSplit { get; init; } = 0.2;
     public double ValSplit { get; init; } = 0.1;

@@ -235,11 +235,40 @@ public class CliTests
     }
 
     [Fact]
+    public void MissingCellsAreAnErrorUnlessAskedToFill()
+    {
+        var dir = Tmp("missing");
+        var csv = WriteCsv(dir, "m.csv", (i, r) => i == 5 ? "0.5,,1" : $"{r.NextDouble():F3},{r.NextDouble():F3},{i % 2}", "a,b,label");
+        var err = Run(["train", "--data", csv, "--epochs", "2", "--out", Path.Combine(dir, "a")]);
+        Assert.Equal(1, err.Code);
+        Assert.Contains("missing value in column 'b'", err.Err);
+        Assert.Contains("--missing", err.Err);
+        foreach (var mode in new[] { "mean", "zero", "drop" })
+        {
+            var ok = Run(["train", "--data", csv, "--missing", mode, "--epochs", "2", "--out", Path.Combine(dir, mode)]);
+            Assert.True(ok.Code == 0, mode + ": " + ok.Err);
+        }
+        var drop = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "drop", "config.json")))!;
+        Assert.Equal("drop", drop["missing"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void CategoricalColumnsAreOneHotEncodedOnRequest()
+    {
+        var dir = Tmp("categorical");
+        var csv = WriteCsv(dir, "c.csv", (i, r) => $"{r.NextDouble():F3},{i % 3 + 1},{i % 2}", "a,zone,label");
+        var r = Run(["train", "--data", csv, "--categorical", "zone", "--epochs", "2", "--out", Path.Combine(dir, "run")]);
+        Assert.True(r.Code == 0, r.Err);
+        var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "run", "config.json")))!;
+        Assert.Equal(new[] { "a", "zone=1", "zone=2", "zone=3" }, cfg["feature_names"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray());
+    }
+
+    [Fact]
     public void HelpDocumentsEveryOptionWithItsDefault()
     {
         var r = Run(["train", "--help"]);
         Assert.Equal(0, r.Code);
-        foreach (var o in new[] { "--data", "--target", "--test", "--test-split", "--val-split", "--task", "--loss", "--hidden", "--activation", "--dropout", "--batch-norm",
+        foreach (var o in new[] { "--data", "--target", "--categorical", "--missing", "--test", "--test-split", "--val-split", "--task", "--loss", "--hidden", "--activation", "--dropout", "--batch-norm",
             "--optimizer", "--lr", "--momentum", "--weight-decay", "--l1", "--scheduler", "--batch-size", "--epochs", "--early-stopping", "--class-weights",
             "--label-smoothing", "--scale", "--seed", "--threads", "--init", "--shuffle", "--out", "--resume" })
             Assert.Contains(o, r.Out);
