@@ -45,7 +45,7 @@ public static class StepProbe
 {
     public static List<BenchResult> Run(BenchOptions o)
     {
-        foreach (var (sizes, batch) in new[] { (new[] { 10, 128, 1 }, 64), (new[] { 784, 256, 128, 10 }, 128), (new[] { 3072, 128, 2 }, 64) })
+        foreach (var (sizes, batch) in new[] { (new[] { 10, 5, 1 }, 64), (new[] { 10, 128, 1 }, 64), (new[] { 784, 256, 128, 10 }, 128), (new[] { 3072, 128, 2 }, 64) })
         {
             var g = new Generator(1);
             var model = new Sequential();
@@ -59,6 +59,8 @@ public static class StepProbe
             double fwdLoss = Timing.MedianSeconds(() => Loss(model.Call(x)), o.Reps) * 1e6;
             double all = Timing.MedianSeconds(() => { opt.ZeroGrad(); Loss(model.Call(x)).Backward(); }, o.Reps) * 1e6;
             double step = Timing.MedianSeconds(() => opt.Step(), o.Reps) * 1e6;
+            double full = Timing.MedianSeconds(() => { opt.ZeroGrad(); Loss(model.Call(x)).Backward(); opt.Step(); }, o.Reps) * 1e6;
+            Console.WriteLine($"   full step {full:F1} us");
             double zero = Timing.MedianSeconds(() => opt.ZeroGrad(), o.Reps) * 1e6;
             var lin = (Linear)model[0];
             var a = x.DenseData<float>(); var w = lin.Weight.DenseData<float>(); var c = new float[batch * sizes[1]];
@@ -70,6 +72,14 @@ public static class StepProbe
             var gy = new float[batch * sizes[1]]; var dw = new float[sizes[1] * sizes[0]];
             double gemmDw = Timing.MedianSeconds(() => Kindling.Kernels.Gemm.Sgemm(true, false, sizes[1], sizes[0], batch, 1f, gy, sizes[1], a, sizes[0], 1f, dw, sizes[0]), o.Reps) * 1e6;
             Console.WriteLine($"   dW gemm {gemmDw:F1} us");
+            double linNoBias = Timing.MedianSeconds(() => { using var _ = Autograd.NoGrad(); Functional.Linear(x, lin.Weight, null); }, o.Reps) * 1e6;
+            double dense = Timing.MedianSeconds(() => { x.DenseData<float>(); lin.Weight.DenseData<float>(); }, o.Reps) * 1e6;
+            double alloc = Timing.MedianSeconds(() => GC.KeepAlive(GC.AllocateUninitializedArray<float>(batch * sizes[1])), o.Reps) * 1e6;
+            double gemmFresh = Timing.MedianSeconds(() => { var cc = GC.AllocateUninitializedArray<float>(batch * sizes[1]); Kindling.Kernels.Gemm.Sgemm(false, true, batch, sizes[1], sizes[0], 1f, a, sizes[0], w, sizes[0], 0f, cc, sizes[1]); }, o.Reps) * 1e6;
+            var xw = x.DenseData<float>();
+            double gemmSame = Timing.MedianSeconds(() => Kindling.Kernels.Gemm.Sgemm(false, true, batch, sizes[1], sizes[0], 1f, xw, sizes[0], lin.Weight.DenseData<float>(), sizes[0], 0f, c, sizes[1]), o.Reps) * 1e6;
+            Console.WriteLine($"   gemm into fresh output {gemmFresh:F2} us, gemm via DenseData {gemmSame:F2} us");
+            Console.WriteLine($"   linear without bias {linNoBias:F2} us, two DenseData {dense:F3} us, output alloc {alloc:F3} us");
             Console.WriteLine($"   gemm {gemm:F1} us, linear op {linOp:F1} us, relu op {relu:F1} us, relu via Call {call:F1} us");
             Console.WriteLine($"{string.Join('-', sizes)} b{batch}: fwd nograd {fwd:F1} us, fwd graph {fwdGraph:F1}, +loss {fwdLoss:F1}, zero+fwd+loss+bwd {all:F1}, step {step:F1}, zero {zero:F1} us");
         }

@@ -85,6 +85,8 @@ public static unsafe class Gemm
     private const long TinyWork = 4096;
     // Below this much work per extra thread, handing a share to the helper costs more than it saves.
     private const long WorkPerThread = 1L << 19;
+    // Rough cost of packing one element, in multiply-adds of microkernel time.
+    private const long PackTransposeCost = 8, PackCopyCost = 3;
 
     private sealed class Config
     {
@@ -151,10 +153,14 @@ public static unsafe class Gemm
     {
         // Split whichever dimension leaves the least padded work on the busiest thread; splits fall
         // on tile boundaries so no extra edge tiles appear.
+        // Each thread also packs its share of the split operand and all of the other one, so the
+        // packing (a transposing pack costs several multiply-adds per element, a copy fewer) is counted too.
         long tilesM = (m + cfg.MR - 1) / cfg.MR, tilesN = (n + cfg.NR - 1) / cfg.NR;
-        long costSplitM = (tilesM + threads - 1) / threads * tilesN;
-        long costSplitN = (tilesN + threads - 1) / threads * tilesM;
-        bool splitN = costSplitN <= costSplitM;
+        long packA = transA ? PackCopyCost : PackTransposeCost, packB = transB ? PackTransposeCost : PackCopyCost;
+        long rowsM = (tilesM + threads - 1) / threads * cfg.MR, colsN = (tilesN + threads - 1) / threads * cfg.NR;
+        long costSplitM = rowsM * tilesN * cfg.NR * k + (Math.Min(rowsM, m) * packA + (long)n * packB) * k;
+        long costSplitN = colsN * tilesM * cfg.MR * k + ((long)m * packA + Math.Min(colsN, n) * packB) * k;
+                bool splitN = costSplitN <= costSplitM;
         long tiles = splitN ? tilesN : tilesM;
         if (tiles < threads)
             threads = (int)tiles;
@@ -398,6 +404,25 @@ public static unsafe class Gemm
                 continue;
             }
             // Stored Aᵀ already has each packed column contiguous: a plain copy per p.
+            if (MR == 8 && mr == 8 && Avx.IsSupported)
+            {
+                float* src8 = a + (long)pc * lda + ic + ir;
+                int p8 = 0;
+                for (; p8 + 4 <= kc; p8 += 4)
+                {
+                    Vector256<float> v0 = Avx.LoadVector256(src8 + (long)p8 * lda);
+                    Vector256<float> v1 = Avx.LoadVector256(src8 + (long)(p8 + 1) * lda);
+                    Vector256<float> v2 = Avx.LoadVector256(src8 + (long)(p8 + 2) * lda);
+                    Vector256<float> v3 = Avx.LoadVector256(src8 + (long)(p8 + 3) * lda);
+                    Avx.Store(d + (long)p8 * 8, v0);
+                    Avx.Store(d + (long)p8 * 8 + 8, v1);
+                    Avx.Store(d + (long)p8 * 8 + 16, v2);
+                    Avx.Store(d + (long)p8 * 8 + 24, v3);
+                }
+                for (; p8 < kc; p8++)
+                    Avx.Store(d + (long)p8 * 8, Avx.LoadVector256(src8 + (long)p8 * lda));
+                continue;
+            }
             for (int p = 0; p < kc; p++)
             {
                 float* src = a + (long)(pc + p) * lda + ic + ir;
@@ -421,6 +446,16 @@ public static unsafe class Gemm
             float* d = dst + (long)jr * kc;
             if (!transB)
             {
+                if (NR == 32 && nr == 32 && Avx512F.IsSupported)
+                {
+                    float* src32 = b + (long)pc * ldb + jc + jr;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Avx512F.Store(d + (long)p * 32, Avx512F.LoadVector512(src32 + (long)p * ldb));
+                        Avx512F.Store(d + (long)p * 32 + 16, Avx512F.LoadVector512(src32 + (long)p * ldb + 16));
+                    }
+                    continue;
+                }
                 for (int p = 0; p < kc; p++)
                 {
                     float* src = b + (long)(pc + p) * ldb + jc + jr;
@@ -446,7 +481,45 @@ public static unsafe class Gemm
     private static void PackRowsTransposed(float* src, long stride, int rows, int kc, int ld, float* dst)
     {
         int p = 0;
-        if (Avx.IsSupported && ld <= 32)
+        if (Avx.IsSupported && (ld & 7) == 0 && ld <= 32)
+        {
+            // Fast path: whole 8-row groups, transposed in registers and stored straight into place.
+            int kc8 = kc & ~7;
+            for (int g = 0; g < ld; g += 8)
+            {
+                float* s = src + g * stride;
+                float* dg = dst + g;
+                int valid = rows - g;
+                if (valid >= 8)
+                {
+                    for (int pp = 0; pp < kc8; pp += 8)
+                        Transpose8x8Store(
+                            Avx.LoadVector256(s + pp), Avx.LoadVector256(s + stride + pp),
+                            Avx.LoadVector256(s + 2 * stride + pp), Avx.LoadVector256(s + 3 * stride + pp),
+                            Avx.LoadVector256(s + 4 * stride + pp), Avx.LoadVector256(s + 5 * stride + pp),
+                            Avx.LoadVector256(s + 6 * stride + pp), Avx.LoadVector256(s + 7 * stride + pp),
+                            dg + (long)pp * ld, ld);
+                }
+                else
+                {
+                    for (int pp = 0; pp < kc8; pp += 8)
+                    {
+                        Vector256<float> z = Vector256<float>.Zero;
+                        Transpose8x8Store(
+                            valid > 0 ? Avx.LoadVector256(s + pp) : z,
+                            valid > 1 ? Avx.LoadVector256(s + stride + pp) : z,
+                            valid > 2 ? Avx.LoadVector256(s + 2 * stride + pp) : z,
+                            valid > 3 ? Avx.LoadVector256(s + 3 * stride + pp) : z,
+                            valid > 4 ? Avx.LoadVector256(s + 4 * stride + pp) : z,
+                            valid > 5 ? Avx.LoadVector256(s + 5 * stride + pp) : z,
+                            valid > 6 ? Avx.LoadVector256(s + 6 * stride + pp) : z,
+                            z, dg + (long)pp * ld, ld);
+                    }
+                }
+            }
+            p = kc8;
+        }
+        else if (Avx.IsSupported && ld <= 32)
         {
             int groups = (ld + 7) / 8;
             Vector256<float>* t = stackalloc Vector256<float>[32];
@@ -476,6 +549,29 @@ public static unsafe class Gemm
             for (int r = 0; r < ld; r++)
                 dp[r] = r < rows ? src[r * stride + p] : 0f;
         }
+    }
+
+    // Transposes the 8×8 block whose rows are r0…r7 and stores row q of the result at d + q·ld.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8Store(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* d, long ld)
+    {
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ld, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ld, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ld, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ld, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
