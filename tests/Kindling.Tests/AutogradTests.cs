@@ -155,3 +155,52 @@ internal static class TestExt
 {
     public static Tensor Flip0(this Tensor x) => x.IndexSelect(0, Tensor.FromArray(Enumerable.Range(0, x.Size(0)).Reverse().Select(i => (long)i).ToArray()));
 }
+
+public class ModuleRegistrationTests
+{
+    private sealed class Forgetful : Kindling.NN.Module
+    {
+        private readonly Tensor _w = Tensor.Ones(3, 2).RequiresGrad_(); // never registered
+        public override Tensor Forward(Tensor input) => Tensor.Matmul(input, _w);
+    }
+
+    private sealed class ForgetfulParent : Kindling.NN.Module
+    {
+        private readonly Kindling.NN.Linear _inner = new(3, 2); // never registered
+        public override Tensor Forward(Tensor input) => _inner.Call(input);
+    }
+
+    [Fact]
+    public void AnUnregisteredParameterIsReportedEvenAfterAnEvaluationFirst()
+    {
+        var m = new Forgetful();
+        using (Autograd.NoGrad()) m.Call(Tensor.Ones(1, 3));  // evaluation first: no graph to check yet
+        var e = Assert.Throws<InvalidOperationException>(() => m.Call(Tensor.Ones(1, 3)));
+        Assert.Contains("RegisterParameter", e.Message);
+    }
+
+    [Fact]
+    public void AnUnregisteredChildIsReported()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new ForgetfulParent().Call(Tensor.Ones(1, 3)));
+        Assert.Contains("RegisterModule", e.Message);
+    }
+
+    [Fact]
+    public void StateDictNamesAndReprFollowPyTorch()
+    {
+        var m = new Kindling.NN.Sequential(new Kindling.NN.Linear(3, 4), new Kindling.NN.ReLU(), new Kindling.NN.Linear(4, 2));
+        Assert.Equal(new[] { "0.weight", "0.bias", "2.weight", "2.bias" }, m.NamedParameters().Select(p => p.Name).ToArray());
+        Assert.Equal("Sequential(\n  (0): Linear(in_features=3, out_features=4, bias=True)\n  (1): ReLU()\n  (2): Linear(in_features=4, out_features=2, bias=True)\n)", m.ToString());
+        var bad = m.StateDict();
+        bad["0.weight"] = Tensor.Zeros(5, 5);
+        bad.Remove("2.bias");
+        bad["extra"] = Tensor.Zeros(1);
+        var before = m.NamedParameters().First().Parameter.ToArray();
+        var e = Assert.Throws<ArgumentException>(() => m.LoadStateDict(bad));
+        Assert.Contains("missing keys: 2.bias", e.Message);
+        Assert.Contains("unexpected keys: extra", e.Message);
+        Assert.Contains("0.weight: expected (4, 3), got (5, 5)", e.Message);
+        Assert.Equal(before, m.NamedParameters().First().Parameter.ToArray()); // nothing half-loaded
+    }
+}

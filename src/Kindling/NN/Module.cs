@@ -126,7 +126,8 @@ public abstract class Module
         try
         {
             var y = Forward(input);
-            if (!_checked) { CheckLeaves(y, input); _checked = true; }
+            // The check needs a recorded graph; a first call under NoGrad (evaluation) leaves it for the next one.
+            if (!_checked && y.GradFn != null) { CheckLeaves(y, input); _checked = true; }
             return y;
         }
         finally { stack.Pop(); }
@@ -135,7 +136,7 @@ public abstract class Module
     /// <summary>Walks the output's graph once: every leaf that requires grad must be a registered parameter (or the input).</summary>
     private void CheckLeaves(Tensor y, Tensor input)
     {
-        if (y.GradFn == null || !Autograd.IsGradEnabled || ReferenceEquals(y, input)) return;
+        if (ReferenceEquals(y, input) || y.GradFn == null) return;
         var known = new HashSet<Tensor>(Parameters(), ReferenceEqualityComparer.Instance) { input };
         var seen = new HashSet<GradNode>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<GradNode>();
