@@ -160,7 +160,14 @@ public static unsafe class Gemm
         long rowsM = (tilesM + threads - 1) / threads * cfg.MR, colsN = (tilesN + threads - 1) / threads * cfg.NR;
         long costSplitM = rowsM * tilesN * cfg.NR * k + (Math.Min(rowsM, m) * packA + (long)n * packB) * k;
         long costSplitN = colsN * tilesM * cfg.MR * k + ((long)m * packA + Math.Min(colsN, n) * packB) * k;
-                bool splitN = costSplitN <= costSplitM;
+        // Large problems keep the pure tile count (ties → columns): there A is re-packed per NC panel and
+        // the shared B panel's cache footprint matters more than this simple packing term captures.
+        if ((long)m * n * k >= 1L << 28)
+        {
+            costSplitM = (tilesM + threads - 1) / threads * tilesN;
+            costSplitN = (tilesN + threads - 1) / threads * tilesM;
+        }
+        bool splitN = costSplitN <= costSplitM;
         long tiles = splitN ? tilesN : tilesM;
         if (tiles < threads)
             threads = (int)tiles;
