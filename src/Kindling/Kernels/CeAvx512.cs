@@ -93,18 +93,7 @@ internal static unsafe class CeAvx512
                 float m = RowMax(xr, c);
                 if (!float.IsFinite(m)) m = float.IsNegativeInfinity(m) ? 0f : m;
                 var mv = Vector512.Create(m);
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                int j = 0;
-                for (; j + 64 <= c; j += 64)
-                {
-                    a0 += FastExp.Exp(Vector512.Load(xr + j) - mv);
-                    a1 += FastExp.Exp(Vector512.Load(xr + j + 16) - mv);
-                    a2 += FastExp.Exp(Vector512.Load(xr + j + 32) - mv);
-                    a3 += FastExp.Exp(Vector512.Load(xr + j + 48) - mv);
-                }
-                for (; j + 16 <= c; j += 16) a0 += FastExp.Exp(Vector512.Load(xr + j) - mv);
-                if (rem != 0) a1 += FastExp.Exp(Vector512.Load(xr + c - 16) - mv) & tailMask;
-                float s = Vector512.Sum((a0 + a1) + (a2 + a3));
+                float s = SoftmaxAvx512.SumExpShifted(xr, c, mv, rem, tailMask);
                 rowMax[i] = m;
                 invSum[i] = 1f / s;
                 long t = tgt[i];

@@ -11,6 +11,27 @@ namespace Kindling.Kernels;
 /// </summary>
 internal static unsafe class SoftmaxAvx512
 {
+    /// <summary>
+    /// Σ exp(x − m) over a row of c ≥ 16 floats, four accumulators deep; a partial last vector is loaded overlapping
+    /// the previous one and <paramref name="tailMask"/> keeps only its <paramref name="rem"/> new lanes.
+    /// Shared by log-softmax and the wide-row cross-entropy.
+    /// </summary>
+    internal static float SumExpShifted(float* xr, int c, Vector512<float> mv, int rem, Vector512<float> tailMask)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int j = 0;
+        for (; j + 64 <= c; j += 64)
+        {
+            a0 += FastExp.Exp(Vector512.Load(xr + j) - mv);
+            a1 += FastExp.Exp(Vector512.Load(xr + j + 16) - mv);
+            a2 += FastExp.Exp(Vector512.Load(xr + j + 32) - mv);
+            a3 += FastExp.Exp(Vector512.Load(xr + j + 48) - mv);
+        }
+        for (; j + 16 <= c; j += 16) a0 += FastExp.Exp(Vector512.Load(xr + j) - mv);
+        if (rem != 0) a1 += FastExp.Exp(Vector512.Load(xr + c - 16) - mv) & tailMask;
+        return Vector512.Sum((a0 + a1) + (a2 + a3));
+    }
+
     public static int Narrow(bool log, float[] x, int xo, float[] y, int yo, int c, int start, int count)
     {
         int full = count & ~15;
@@ -77,26 +98,17 @@ internal static unsafe class SoftmaxAvx512
                 float m = CeAvx512.RowMax(xr, c);
                 if (!float.IsFinite(m)) m = float.IsNegativeInfinity(m) ? 0f : m;
                 var mv = Vector512.Create(m);
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                int j = 0;
+                int j;
                 if (log)
                 {
-                    for (; j + 64 <= c; j += 64)
-                    {
-                        a0 += FastExp.Exp(Vector512.Load(xr + j) - mv);
-                        a1 += FastExp.Exp(Vector512.Load(xr + j + 16) - mv);
-                        a2 += FastExp.Exp(Vector512.Load(xr + j + 32) - mv);
-                        a3 += FastExp.Exp(Vector512.Load(xr + j + 48) - mv);
-                    }
-                    for (; j + 16 <= c; j += 16) a0 += FastExp.Exp(Vector512.Load(xr + j) - mv);
-                    if (rem != 0) a1 += FastExp.Exp(Vector512.Load(xr + c - 16) - mv) & tailMask;
-                    var lse = Vector512.Create(MathF.Log(Vector512.Sum((a0 + a1) + (a2 + a3))));
+                    var lse = Vector512.Create(MathF.Log(SumExpShifted(xr, c, mv, rem, tailMask)));
                     for (j = 0; j + 16 <= c; j += 16) ((Vector512.Load(xr + j) - mv) - lse).Store(yr + j);
                     if (rem != 0) ((Vector512.Load(xr + c - 16) - mv) - lse).Store(yr + c - 16);
                 }
                 else
                 {
-                    for (; j + 32 <= c; j += 32)
+                    Vector512<float> a0 = default, a1 = default, a2 = default;
+                    for (j = 0; j + 32 <= c; j += 32)
                     {
                         var e0 = FastExp.Exp(Vector512.Load(xr + j) - mv); var e1 = FastExp.Exp(Vector512.Load(xr + j + 16) - mv);
                         e0.Store(yr + j); e1.Store(yr + j + 16);
