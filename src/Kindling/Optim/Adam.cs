@@ -50,12 +50,7 @@ public class Adam : Optimizer
             var vv = v.AsSpan(s, len);
             TensorPrimitives.Multiply(mm, tB1, mm);
             TensorPrimitives.MultiplyAdd(gg, tB1c, mm, mm);
-            // Same operation order as PyTorch's addcmul_ (v + ((1 − β₂)·g)·g, no fused multiply-add), so the
-            // rounding matches and Adam's amplification of tiny-gradient noise does not pull the runs apart.
-            TensorPrimitives.Multiply(vv, tB2, vv);
-            TensorPrimitives.Multiply(gg, tB2c, den);
-            TensorPrimitives.Multiply(den, gg, den);
-            TensorPrimitives.Add(vv, den, vv);
+            DecayAddSquare(vv, tB2, tB2c, gg, den);
             if (vmax != null)
             {
                 var vm = vmax.AsSpan(s, len);

@@ -124,6 +124,19 @@ public abstract class Optimizer
     /// <summary>Size of the blocks updates run in, so that their several vectorised passes reuse data while it is in L1.</summary>
     protected const int Chunk = 4096;
 
+    /// <summary>
+    /// s ← decay·s + (scale·g)·g, in the operation order of PyTorch's <c>mul_</c> then <c>addcmul_</c> (no fused
+    /// multiply-add), so the rounding matches and adaptive optimizers do not amplify a different rounding noise.
+    /// <paramref name="tmp"/> is scratch of the same length.
+    /// </summary>
+    protected static void DecayAddSquare<T>(Span<T> s, T decay, T scale, ReadOnlySpan<T> g, Span<T> tmp) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(s, decay, s);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(g, scale, tmp);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(tmp, g, tmp);
+        System.Numerics.Tensors.TensorPrimitives.Add(s, tmp, s);
+    }
+
     /// <summary>One block of an update: the parameter slice, the prepared gradient slice and scratch of the same length.</summary>
     protected delegate void ChunkBody<T>(int start, Span<T> w, Span<T> g, Span<T> scratch);
 

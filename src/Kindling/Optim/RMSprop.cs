@@ -34,12 +34,8 @@ public sealed class RMSprop : Optimizer
         Chunked<T>(w, wOff, g, n, wd, Maximize, true, (s, ww, gg, avg) =>
         {
             int len = ww.Length;
-            // s + ((1 − α)·g)·g in PyTorch's addcmul_ order (no fused multiply-add), for matching rounding.
             var ss = sq.AsSpan(s, len);
-            TensorPrimitives.Multiply(ss, tA, ss);
-            TensorPrimitives.Multiply(gg, tAc, avg);
-            TensorPrimitives.Multiply(avg, gg, avg);
-            TensorPrimitives.Add(ss, avg, ss);
+            DecayAddSquare(ss, tA, tAc, gg, avg);
             if (ga != null)
             {
                 var aa = ga.AsSpan(s, len);
