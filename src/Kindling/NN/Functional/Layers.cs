@@ -44,13 +44,13 @@ public static partial class Functional
         {
             var ga = g.DenseData<T>();
             T[]? dx = null, dw = null, db = null;
-            if (input.RequiresGrad) { dx = new T[m * inF]; Mm(false, false, m, inF, outF, ga, outF, w, inF, dx, inF); }
+            if (input.RequiresGrad) { dx = GC.AllocateUninitializedArray<T>(m * inF); Mm(false, false, m, inF, outF, ga, outF, w, inF, dx, inF); }
             // A leaf weight that already has a gradient buffer accumulates straight into it (GEMM with β = 1): no
             // temporary of the weight's size per step, the same sum PyTorch forms by allocating and adding.
             if (weight.RequiresGrad)
             {
                 if (DirectGrad<T>(weight) is T[] acc) { Mm(true, false, outF, inF, m, ga, outF, x, inF, acc, inF, beta: 1); weight.Grad!.Storage.Version++; }
-                else { dw = new T[outF * inF]; Mm(true, false, outF, inF, m, ga, outF, x, inF, dw, inF); }
+                else { dw = GC.AllocateUninitializedArray<T>(outF * inF); Mm(true, false, outF, inF, m, ga, outF, x, inF, dw, inF); }
             }
             if (bias != null && bias.RequiresGrad)
             {
