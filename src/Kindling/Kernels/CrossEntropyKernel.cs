@@ -39,47 +39,45 @@ internal static class CrossEntropyKernel
     private static void ForwardRows<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, double[] loss, T[] rowMax, T[] invSum, double[] rowW, int start, int count, int rowsPerBlock)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var tmp = ArrayPool<T>.Shared.Rent(rowsPerBlock * c);
+        for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
         {
-            var tmp = ArrayPool<T>.Shared.Rent(rowsPerBlock * c);
-            for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
+            int rows = Math.Min(rowsPerBlock, start + count - r0);
+            for (int r = 0; r < rows; r++)
             {
-                int rows = Math.Min(rowsPerBlock, start + count - r0);
-                for (int r = 0; r < rows; r++)
-                {
-                    var row = new ReadOnlySpan<T>(x, (r0 + r) * c, c);
-                    T m = RowOps.Max(row);
-                    // Shift by the row maximum so exp never overflows; an all -inf row keeps shift 0 (giving NaN, as PyTorch).
-                    if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
-                    rowMax[r0 + r] = m;
-                    RowOps.Sub(row, m, tmp.AsSpan(r * c, c));
-                }
-                FastExp.Exp<T>(tmp.AsSpan(0, rows * c), tmp.AsSpan(0, rows * c));
-                for (int r = 0; r < rows; r++)
-                {
-                    int i = r0 + r;
-                    T s = RowOps.Sum(tmp.AsSpan(r * c, c));
-                    invSum[i] = T.One / s;
-                    // lse − x_t is formed as (max − x_t) + log Σ: adding log Σ to a max of 1e4 first would lose
-                    // the low bits in float.
-                    double logS = Math.Log(double.CreateTruncating(s));
-                    T m = rowMax[i];
-                    long t = tgt[i];
-                    if (t == ignore) { loss[i] = 0; rowW[i] = 0; continue; }
-                    double wt = w == null ? 1 : double.CreateTruncating(w[t]);
-                    double li = (1 - eps) * wt * (double.CreateTruncating(m - x[i * c + t]) + logS);
-                    if (eps > 0)
-                    {
-                        // Σ_j w_j (lse − x_j) = W·log Σ + Σ_j w_j (max − x_j): the smoothing term without a probability tensor.
-                        double dev = 0;
-                        for (int j = 0; j < c; j++) dev += (w == null ? 1 : double.CreateTruncating(w[j])) * double.CreateTruncating(m - x[i * c + j]);
-                        li += eps / c * (sumW * logS + dev);
-                    }
-                    loss[i] = li;
-                    rowW[i] = wt;
-                }
+                var row = new ReadOnlySpan<T>(x, (r0 + r) * c, c);
+                T m = RowOps.Max(row);
+                // Shift by the row maximum so exp never overflows; an all -inf row keeps shift 0 (giving NaN, as PyTorch).
+                if (!T.IsFinite(m)) m = T.IsNegativeInfinity(m) ? T.Zero : m;
+                rowMax[r0 + r] = m;
+                RowOps.Sub(row, m, tmp.AsSpan(r * c, c));
             }
-            ArrayPool<T>.Shared.Return(tmp);
+            FastExp.Exp<T>(tmp.AsSpan(0, rows * c), tmp.AsSpan(0, rows * c));
+            for (int r = 0; r < rows; r++)
+            {
+                int i = r0 + r;
+                T s = RowOps.Sum(tmp.AsSpan(r * c, c));
+                invSum[i] = T.One / s;
+                // lse − x_t is formed as (max − x_t) + log Σ: adding log Σ to a max of 1e4 first would lose
+                // the low bits in float.
+                double logS = Math.Log(double.CreateTruncating(s));
+                T m = rowMax[i];
+                long t = tgt[i];
+                if (t == ignore) { loss[i] = 0; rowW[i] = 0; continue; }
+                double wt = w == null ? 1 : double.CreateTruncating(w[t]);
+                double li = (1 - eps) * wt * (double.CreateTruncating(m - x[i * c + t]) + logS);
+                if (eps > 0)
+                {
+                    // Σ_j w_j (lse − x_j) = W·log Σ + Σ_j w_j (max − x_j): the smoothing term without a probability tensor.
+                    double dev = 0;
+                    for (int j = 0; j < c; j++) dev += (w == null ? 1 : double.CreateTruncating(w[j])) * double.CreateTruncating(m - x[i * c + j]);
+                    li += eps / c * (sumW * logS + dev);
+                }
+                loss[i] = li;
+                rowW[i] = wt;
+            }
         }
+        ArrayPool<T>.Shared.Return(tmp);
     }
 
     /// <summary>grad[i, :] = scale[i] · ((1−ε) w_t (p − onehot_t) + ε/C (W p − w)), p = exp(x − lse).</summary>
@@ -106,31 +104,29 @@ internal static class CrossEntropyKernel
     private static void BackwardRows<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, T[] rowMax, T[] invSum, double[] scale, T[] grad, int start, int count, int rowsPerBlock)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
         {
-            for (int r0 = start; r0 < start + count; r0 += rowsPerBlock)
+            int rows = Math.Min(rowsPerBlock, start + count - r0);
+            for (int r = 0; r < rows; r++)
+                RowOps.Sub(new ReadOnlySpan<T>(x, (r0 + r) * c, c), rowMax[r0 + r], grad.AsSpan((r0 + r) * c, c));
+            var blk = grad.AsSpan(r0 * c, rows * c);
+            FastExp.Exp<T>(blk, blk);
+            for (int r = 0; r < rows; r++)
             {
-                int rows = Math.Min(rowsPerBlock, start + count - r0);
-                for (int r = 0; r < rows; r++)
-                    RowOps.Sub(new ReadOnlySpan<T>(x, (r0 + r) * c, c), rowMax[r0 + r], grad.AsSpan((r0 + r) * c, c));
-                var blk = grad.AsSpan(r0 * c, rows * c);
-                FastExp.Exp<T>(blk, blk);
-                for (int r = 0; r < rows; r++)
+                int i = r0 + r;
+                var g = grad.AsSpan(i * c, c);
+                long t = tgt[i];
+                if (t == ignore || scale[i] == 0) { g.Clear(); continue; }
+                double wt = w == null ? 1 : double.CreateTruncating(w[t]);
+                double s = scale[i];
+                T coefP = T.CreateTruncating(s * ((1 - eps) * wt + eps / c * sumW)) * invSum[i]; // p = exp(x − max) / Σ
+                RowOps.Scale(g, coefP, g);
+                g[(int)t] -= T.CreateTruncating(s * (1 - eps) * wt);
+                if (eps > 0)
                 {
-                    int i = r0 + r;
-                    var g = grad.AsSpan(i * c, c);
-                    long t = tgt[i];
-                    if (t == ignore || scale[i] == 0) { g.Clear(); continue; }
-                    double wt = w == null ? 1 : double.CreateTruncating(w[t]);
-                    double s = scale[i];
-                    T coefP = T.CreateTruncating(s * ((1 - eps) * wt + eps / c * sumW)) * invSum[i]; // p = exp(x − max) / Σ
-                    RowOps.Scale(g, coefP, g);
-                    g[(int)t] -= T.CreateTruncating(s * (1 - eps) * wt);
-                    if (eps > 0)
-                    {
-                        T k = T.CreateTruncating(-s * eps / c);
-                        if (w == null) RowOps.Add(g, k);
-                        else TensorPrimitives.MultiplyAdd(w, k, g, g);
-                    }
+                    T k = T.CreateTruncating(-s * eps / c);
+                    if (w == null) RowOps.Add(g, k);
+                    else TensorPrimitives.MultiplyAdd(w, k, g, g);
                 }
             }
         }

@@ -246,10 +246,7 @@ public static partial class Functional
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         const string L = "binary_cross_entropy";
-        LossCheck.Reduction(L, reduction);
-        LossCheck.Float(L, "input", input);
-        LossCheck.Float(L, "target", target);
-        LossCheck.SameShape(L, input, target);
+        LossCheck.ElementwisePair(L, reduction, input, target);
         LossCheck.SameDType(L, input, target, "target");
         return input.DType == DType.Float32 ? Bce<float>(input, target, weight, reduction) : Bce<double>(input, target, weight, reduction);
     }
@@ -360,10 +357,7 @@ public static partial class Functional
     public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, double alpha = 0.25, double gamma = 2, Reduction reduction = Reduction.None)
     {
         const string L = "sigmoid_focal_loss";
-        LossCheck.Reduction(L, reduction);
-        LossCheck.Float(L, "input", input);
-        LossCheck.Float(L, "target", target);
-        LossCheck.SameShape(L, input, target);
+        LossCheck.ElementwisePair(L, reduction, input, target);
         if (gamma < 0) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"{L}: gamma must be non-negative, got {gamma}.");
         var p = input.Sigmoid();
         var ce = BinaryCrossEntropyWithLogits(input, target, reduction: Reduction.None);
@@ -411,10 +405,7 @@ public static partial class Functional
     public static Tensor MultilabelSoftMarginLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         const string L = "multilabel_soft_margin_loss";
-        LossCheck.Reduction(L, reduction);
-        LossCheck.Float(L, "input", input);
-        LossCheck.Float(L, "target", target);
-        LossCheck.SameShape(L, input, target);
+        LossCheck.ElementwisePair(L, reduction, input, target);
         if (input.Rank == 0) throw new ArgumentException($"{L}: input must be (C) or (N, C), got a scalar.", nameof(input));
         // log σ(x) = −softplus(−x): never takes the log of an underflowed sigmoid.
         var loss = -(target * -(-input).Softplus() + (1 - target) * -input.Softplus());

@@ -9,10 +9,7 @@ public static partial class Functional
     public static Tensor SoftMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {
         const string L = "soft_margin_loss";
-        LossCheck.Reduction(L, reduction);
-        LossCheck.Float(L, "input", input);
-        LossCheck.Float(L, "target", target);
-        LossCheck.SameShape(L, input, target);
+        LossCheck.ElementwisePair(L, reduction, input, target);
         return LossCheck.Reduce((-(target.Detach()) * input).Softplus(), reduction);
     }
 

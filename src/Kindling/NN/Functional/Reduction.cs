@@ -37,6 +37,15 @@ internal static class LossCheck
         if (!Enum.IsDefined(r)) throw new ArgumentException($"{loss}: unknown reduction {(int)r}.", "reduction");
     }
 
+    /// <summary>The checks every elementwise loss starts with: a known reduction, float input and target, equal shapes.</summary>
+    public static void ElementwisePair(string loss, Reduction r, Tensor input, Tensor target)
+    {
+        Reduction(loss, r);
+        Float(loss, "input", input);
+        Float(loss, "target", target);
+        SameShape(loss, input, target);
+    }
+
     public static void Float(string loss, string arg, Tensor t)
     {
         if (!t.IsFloatingPoint)

@@ -39,10 +39,7 @@ public static partial class Functional
 
     private static Tensor Pointwise(string loss, PointwiseLoss kind, double p, Tensor input, Tensor target, Reduction reduction)
     {
-        LossCheck.Reduction(loss, reduction);
-        LossCheck.Float(loss, "input", input);
-        LossCheck.Float(loss, "target", target);
-        LossCheck.SameShape(loss, input, target);
+        LossCheck.ElementwisePair(loss, reduction, input, target);
         LossCheck.SameDType(loss, input, target, "target");
         return input.DType == DType.Float32
             ? Pointwise<float>(loss, kind, p, input, target, reduction)
@@ -98,10 +95,7 @@ public static partial class Functional
     public static Tensor PoissonNllLoss(Tensor input, Tensor target, bool logInput = true, bool full = false, double eps = 1e-8, Reduction reduction = Reduction.Mean)
     {
         const string L = "poisson_nll_loss";
-        LossCheck.Reduction(L, reduction);
-        LossCheck.Float(L, "input", input);
-        LossCheck.Float(L, "target", target);
-        LossCheck.SameShape(L, input, target);
+        LossCheck.ElementwisePair(L, reduction, input, target);
         var loss = logInput ? input.Exp() - target * input : input - target * (input + eps).Log();
         if (full)
         {
