@@ -21,6 +21,10 @@ public sealed class TrainResult
     public bool Interrupted { get; init; }
     public string? StopReason { get; init; }
     public double SamplesPerSecond { get; init; }
+    /// <summary>Early stopping ended the run and restored the weights of <see cref="BestEpoch"/>.</summary>
+    public bool StoppedEarly { get; init; }
+    /// <summary>The epoch (1-based) with the best monitored loss; 0 when unknown.</summary>
+    public int BestEpoch { get; init; }
 }
 
 /// <summary>
@@ -81,7 +85,8 @@ public static class Trainer
         var steps = new List<StepRow>();
         int startEpoch = 0, startBatch = 0;
         long step = 0;
-        double best = double.PositiveInfinity; int bad = 0;
+        double best = double.PositiveInfinity; int bad = 0, bestEpoch = 0;
+        bool stoppedEarly = false;
         string ckpt = Path.Combine(dir, "checkpoint.safetensors");
         if (resume)
         {
@@ -94,6 +99,16 @@ public static class Trainer
             step = long.Parse(f.Metadata["step"], CultureInfo.InvariantCulture);
             best = double.Parse(f.Metadata["best"], CultureInfo.InvariantCulture);
             bad = int.Parse(f.Metadata["bad"], CultureInfo.InvariantCulture);
+            bestEpoch = f.Metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, CultureInfo.InvariantCulture, out var bei) ? bei : 0;
+            if (plateau != null)
+            {
+                // The plateau counters must come back too, or a resumed run lowers the learning rate at another epoch.
+                var ps = new Dictionary<string, double>();
+                foreach (var k in new[] { "best", "num_bad_epochs", "cooldown_counter" })
+                    if (f.Metadata.TryGetValue("plateau." + k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) ps[k] = d;
+                try { plateau.LoadStateDict(ps); }
+                catch (ArgumentException e) { throw new UserError($"{ckpt}: the checkpoint lacks valid ReduceLROnPlateau counters ({e.Message}); it was not written by a --scheduler plateau run of this version."); }
+            }
             epochs = ReadEpochs(Path.Combine(dir, "epochs.csv")).Where(e => e.Epoch <= startEpoch).ToList();
             steps = ReadSteps(Path.Combine(dir, "steps.csv")).Where(s => s.Step <= step).ToList();
             if (sched is OneCycleLR) sched.SetEpoch((int)step); else sched?.SetEpoch(startEpoch);
@@ -114,12 +129,15 @@ public static class Trainer
             var t = new Dictionary<string, Tensor>();
             foreach (var (k, v) in model.StateDict()) t["model." + k] = v;
             foreach (var (k, v) in opt.StateDict()) t["optim." + k] = v;
-            Safetensors.Save(ckpt, t, new Dictionary<string, string>
+            var meta = new Dictionary<string, string>
             {
                 ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture), ["batch"] = batch.ToString(CultureInfo.InvariantCulture),
                 ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
-                ["bad"] = bad.ToString(CultureInfo.InvariantCulture),
-            });
+                ["bad"] = bad.ToString(CultureInfo.InvariantCulture), ["best_epoch"] = bestEpoch.ToString(CultureInfo.InvariantCulture),
+                ["stopped_early"] = stoppedEarly ? "1" : "0",
+            };
+            if (plateau != null) foreach (var (k, v) in plateau.StateDict()) meta["plateau." + k] = v.ToString("R", CultureInfo.InvariantCulture);
+            Safetensors.Save(ckpt, t, meta);
             WriteCurves(dir, epochs, steps);
         }
 
@@ -178,11 +196,12 @@ public static class Trainer
                     $"  lr {row.Lr:G3}  {epochWatch.Elapsed.TotalSeconds:F1}s");
                 if (sched != null && sched is not OneCycleLR) sched.Step();
                 plateau?.Step(monitored);
-                if (monitored < best - 1e-12) { best = monitored; bad = 0; if (c.EarlyStopping > 0) Safetensors.SaveModule(Path.Combine(dir, "best.safetensors"), model); }
+                if (monitored < best - 1e-12) { best = monitored; bad = 0; bestEpoch = epoch + 1; if (c.EarlyStopping > 0) Safetensors.SaveModule(Path.Combine(dir, "best.safetensors"), model); }
                 else bad++;
+                stoppedEarly = c.EarlyStopping > 0 && bad >= c.EarlyStopping;
                 SaveCheckpoint(epoch + 1, 0);
-                if (StopRequested) { interrupted = true; break; }
-                if (c.EarlyStopping > 0 && bad >= c.EarlyStopping)
+                if (StopRequested && !stoppedEarly) { interrupted = true; break; }
+                if (stoppedEarly)
                 {
                     sink.Line($"early stopping: no improvement of the {(valEval != null ? "validation" : "training")} loss for {c.EarlyStopping} epochs; restoring the best weights (loss {best:F4}).");
                     Safetensors.LoadModule(Path.Combine(dir, "best.safetensors"), model);
@@ -195,7 +214,7 @@ public static class Trainer
         return new TrainResult
         {
             Epochs = epochs, Steps = steps, Test = test, MetricName = test.Main.Name, Seconds = priorSeconds + sw.Elapsed.TotalSeconds,
-            Model = model, Interrupted = interrupted, SamplesPerSecond = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9),
+            Model = model, Interrupted = interrupted, StoppedEarly = stoppedEarly, BestEpoch = bestEpoch, SamplesPerSecond = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9),
         };
     }
 

@@ -67,9 +67,14 @@ public sealed class CsvTable
     {
         ArgumentNullException.ThrowIfNull(reader);
         options ??= new CsvOptions();
+        if (options.SkipRows < 0) throw new ArgumentOutOfRangeException(nameof(options), options.SkipRows, "CsvOptions.SkipRows must be >= 0.");
+        int skipped = 0;
+        for (; skipped < options.SkipRows; skipped++)
+            if (reader.ReadLine() is null) throw new DataException($"{source}: the file has only {skipped} line{(skipped == 1 ? "" : "s")}, but {options.SkipRows} were to be skipped before the header.");
         var csvOptions = new CsvReaderOptions
         {
             Separator = options.Delimiter,
+            CommentPrefix = options.CommentPrefix,
             HasHeader = true,
             SkipEmptyLines = true,
             TrimWhitespace = options.TrimWhitespace,
@@ -92,9 +97,9 @@ public sealed class CsvTable
             while (csv.Read())
             {
                 int fields = csv.FieldCount;
-                int line = (int)csv.LineNumber;
+                int line = (int)csv.LineNumber + skipped;
                 if (fields != header.Length)
-                    throw new DataException($"{source}: line {line} (data row {csv.RowNumber}) has {fields} field{(fields == 1 ? "" : "s")}, but the header has {header.Length}. Every row needs one value per column (check for a stray or missing '{options.Delimiter}' or an unclosed quote).");
+                    throw new DataException($"{source}: line {line} (data row {csv.RowNumber}) has {fields} field{(fields == 1 ? "" : "s")}, but the header has {header.Length}. Every row needs one value per column (check for a stray or missing '{(options.Delimiter is char d ? d.ToString() : "separator")}' or an unclosed quote{(options.Delimiter is null ? $"; the separator was detected from the first lines — give it explicitly if that was wrong" : "")}).");
                 var record = new string[fields];
                 for (int j = 0; j < fields; j++) record[j] = csv.GetString(j);
                 rows.Add(record);
@@ -103,7 +108,7 @@ public sealed class CsvTable
         }
         catch (CsvFormatException e)
         {
-            var where = e.LineNumber > 0 ? $" at line {e.LineNumber}" : "";
+            var where = e.LineNumber > 0 ? $" at line {e.LineNumber + skipped}" : "";
             throw new DataException($"{source}: malformed CSV{where}: {FirstLine(e.Message)}", e);
         }
         if (rows.Count == 0) throw new DataException($"{source}: the file has a header ({string.Join(", ", header)}) but no data rows.");
@@ -333,7 +338,7 @@ public sealed class CsvTable
             var c = Info(j);
             if (c.Numeric)
             {
-                double fill = _options.MissingValues == MissingValueMode.Mean ? ColumnMean(j, c) : 0;
+                double fill = _options.MissingValues switch { MissingValueMode.Mean => ColumnMean(j, c), MissingValueMode.Keep => double.NaN, _ => 0 };
                 for (int i = 0; i < n; i++)
                 {
                     int r = keep[i];
@@ -347,6 +352,11 @@ public sealed class CsvTable
                 for (int i = 0; i < n; i++)
                 {
                     int code = c.Codes[keep[i]];
+                    if (code < 0 && _options.MissingValues == MissingValueMode.Keep)
+                    {
+                        for (int k = 0; k < c.Categories.Length; k++) x[i * width + offset + k] = float.NaN;
+                        continue;
+                    }
                     if (code < 0) code = fillCode;
                     if (code >= 0) x[i * width + offset + code] = 1f;
                 }
