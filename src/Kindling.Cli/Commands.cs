@@ -99,7 +99,8 @@ public static class Commands
         if (c.BatchSize <= 0) throw new UserError($"--batch-size must be positive, got {c.BatchSize}.");
         long steps = Math.Max(1, ((long)p.XTrain.Size(0) + c.BatchSize - 1) / c.BatchSize);
         int epochs = (int)Math.Clamp(Math.Round(4000.0 / steps), 10, 200);
-        int patience = c.EarlyStopping == 0 && p.XVal != null ? 10 : c.EarlyStopping;
+        // A validation set of a handful of rows is noise: early stopping on it would stop at random, so it needs 30 rows.
+        int patience = c.EarlyStopping == 0 && p.XVal is { } xv && xv.Size(0) >= 30 ? 10 : c.EarlyStopping;
         output.Info($"epochs: auto — {epochs} ({steps} steps per epoch, about 4,000 steps in all, 10 to 200 epochs){(patience > 0 ? $", stopping once the validation loss has not improved for {patience} epochs" : "")}; --epochs N sets it");
         return c with { Epochs = epochs, EarlyStopping = patience };
     }
@@ -118,10 +119,10 @@ public static class Commands
         string which = hasVal ? "validation" : "training";
         int best = Array.IndexOf(v, v.Min());
         int after = v.Length - 1 - best;
-        if (hasVal && after >= 3 && v[^1] > v[best] * 1.02 && e[^1].TrainLoss < e[best].TrainLoss)
+        if (hasVal && after >= 3 && v[^1] - v[best] > 0.02 * Math.Abs(v[best]) && e[^1].TrainLoss < e[best].TrainLoss)
             notes.Add($"overfitting: the validation loss rose for {after} epochs after its minimum at epoch {e[best].Epoch} ({v[best]:F4} → {v[^1]:F4}) while the training loss kept falling" +
                 (r.StoppedEarly ? $"; early stopping kept epoch {e[best].Epoch}'s weights." : $". --early-stopping 5 keeps the best epoch's weights; --dropout 0.2 or --weight-decay 1e-4 reduce overfitting."));
-        else if (!r.StoppedEarly && best >= v.Length - 1 && v[^3] > v[^1] * 1.005)
+        else if (!r.StoppedEarly && best >= v.Length - 1 && v[^3] - v[^1] > 0.005 * Math.Abs(v[^1]))
             notes.Add($"undertrained: the {which} loss was still falling at the last epoch ({v[^3]:F4} → {v[^1]:F4} over the last 3 epochs); more --epochs (now {c.Epochs}) would likely help.");
         return notes;
     }

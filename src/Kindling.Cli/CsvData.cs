@@ -124,8 +124,10 @@ public static class CsvData
 
     /// <summary>
     /// The integer-target rule: a numeric target whose present values are all whole numbers with at most
-    /// max(2, min(50, N/5)) distinct values holds class labels; otherwise it is a numeric target (regression).
-    /// Text targets are labels. --task overrides the rule. Missing cells, however they are spelled, do not count.
+    /// max(2, min(50, N/5)) distinct values holds class labels — unless it looks like counts (non-negative, more than
+    /// 10 distinct values, and the most common value at least 20 times as frequent as the rarest: the long right tail
+    /// of visits, events or sales); otherwise it is a numeric target (regression). Text targets are labels. --task
+    /// overrides the rule. Missing cells, however they are spelled, do not count.
     /// </summary>
     public static TargetKind Kind(CsvTable t, string[] targets, string? hint, CsvOptions options)
     {
@@ -139,8 +141,10 @@ public static class CsvData
             if (!missing.Contains(s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) values.Add(v);
         if (values.Count == 0) return TargetKind.Regression;
         bool integral = values.All(v => double.IsFinite(v) && v == Math.Floor(v));
-        int distinct = values.Distinct().Count();
-        return integral && distinct <= Math.Max(2, Math.Min(50, values.Count / 5)) ? TargetKind.Classification : TargetKind.Regression;
+        var freq = values.GroupBy(v => v).Select(g => g.Count()).ToList();
+        int distinct = freq.Count;
+        bool counts = integral && values.All(v => v >= 0) && distinct > 10 && freq.Max() >= 20 * freq.Min();
+        return integral && !counts && distinct <= Math.Max(2, Math.Min(50, values.Count / 5)) ? TargetKind.Classification : TargetKind.Regression;
     }
 
     /// <summary>True when a regression target holds non-negative whole numbers (counts: visits, events, sales).</summary>

@@ -155,7 +155,7 @@ public static class Metrics
         double share = predicted[top] / (double)total, bal = BalancedAccuracy(cm);
         if (share < 0.95 || bal >= 0.6) return null;
         double acc = 0; for (int i = 0; i < k; i++) acc += cm[i, i]; acc /= total;
-        return $"the model predicts '{names[top]}' for {share:P1} of the test rows: its accuracy {acc:P1} is close to what always answering '{names[top]}' scores ({actual[top] / (double)total:P1}); " +
+        return $"the model predicts '{names[top]}' for {share * 100:F1}% of the test rows: its accuracy {acc * 100:F1}% is close to what always answering '{names[top]}' scores ({actual[top] * 100.0 / total:F1}%); " +
                $"balanced accuracy is {bal:F3}. Try --class-weights balanced or --loss focal, and judge the model by recall and F1 per class.";
     }
 }
