@@ -15,6 +15,7 @@ public static class Cli
         public readonly Option<string> Data = Opt("--data", "Dataset: an embedded name (digits, breast_cancer, diabetes), fashion-mnist, a CSV file, or a folder of IDX files.", "digits");
         public readonly Option<string[]> Target = new("--target") { Description = "CSV target column; several (comma-separated or repeated) for multi-label.", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string[]> Categorical = new("--categorical") { Description = "CSV columns to one-hot encode even when they hold numbers (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string[]> Drop = new("--drop") { Description = "CSV columns to leave out (identifiers, free text); comma-separated or repeated.", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string> Missing = Opt("--missing", "Missing CSV cells: error, mean (most frequent category for text), zero, or drop the row.", "error");
         public readonly Option<string?> Test = new("--test") { Description = "A separate test file (default: hold out --test-split of the data)." };
         public readonly Option<double> TestSplit = Opt("--test-split", "Fraction held out for the final test.", 0.2);
@@ -46,7 +47,7 @@ public static class Cli
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Test, TestSplit, ValSplit, Task, Loss, Hidden, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+            foreach (var o in new Option[] { Data, Target, Categorical, Drop, Missing, Test, TestSplit, ValSplit, Task, Loss, Hidden, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
                 WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Resume })
                 c.Options.Add(o);
         }
@@ -54,7 +55,8 @@ public static class Cli
         public TrainConfig Config(ParseResult r) => new()
         {
             Data = r.GetValue(Data)!, Target = (r.GetValue(Target) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
-            Categorical = (r.GetValue(Categorical) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(), Missing = r.GetValue(Missing)!,
+            Categorical = (r.GetValue(Categorical) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+            Drop = (r.GetValue(Drop) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(), Missing = r.GetValue(Missing)!,
             Test = r.GetValue(Test), TestSplit = r.GetValue(TestSplit), ValSplit = r.GetValue(ValSplit), Task = r.GetValue(Task)!, Loss = r.GetValue(Loss)!,
             Hidden = ParseHidden(r.GetValue(Hidden)!), Activation = r.GetValue(Activation)!, Dropout = r.GetValue(Dropout), BatchNorm = r.GetValue(BatchNorm),
             Optimizer = r.GetValue(Optimizer)!, Lr = r.GetValue(Lr), Momentum = r.GetValue(Momentum), WeightDecay = r.GetValue(WeightDecay), L1 = r.GetValue(L1),
@@ -78,9 +80,7 @@ public static class Cli
             TrainConfig c;
             if (resume != null)
             {
-                var cfgPath = Path.Combine(resume, "config.json");
-                if (!File.Exists(cfgPath)) throw new UserError($"--resume {resume}: no config.json there.");
-                c = TrainConfig.FromJson(File.ReadAllText(cfgPath)) with { Out = resume };
+                c = RunFolder.ReadConfig(resume) with { Out = resume };
                 var epochsResult = r.GetResult(o.Epochs);
                 if (epochsResult != null && !epochsResult.Implicit) c = c with { Epochs = r.GetValue(o.Epochs) };
             }

@@ -11,19 +11,23 @@ public static class Commands
 {
     private static string Version => typeof(Tensor).Assembly.GetName().Version?.ToString(3) ?? "0";
 
-    private static string DefaultOut(string prefix = "") => Path.Combine("runs", prefix + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-
     public static int Train(TrainConfig c, bool resume)
     {
         var output = new Output();
-        var dir = c.Out ?? DefaultOut();
+        OptionChecks.Check(c);
+        var recorded = c.DataSha256;
+        var dir = resume ? c.Out! : RunFolder.CreateAndLock(c.Out);
+        if (resume) RunFolder.Lock(dir, "--resume");
         RunFiles.EnsureWritable(dir);
         var p = ProblemBuilder.Build(c);
+        if (resume && recorded != null && recorded != p.DataSha256)
+            throw new UserError($"--resume {dir}: the data '{c.Data}' differs from the data the run was trained on (its SHA-256 changed), so the run cannot continue on the same split.");
         var loss = LossChoice.Choose(p, c);
+        OptionChecks.CheckModelSize(p.XTrain.Size(1), loss.Outputs, p.XTrain.Size(0), c);
         c = c with
         {
             Out = dir, ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames,
-            TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version,
+            TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256,
         };
         if (!resume) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
         output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows, {p.XTrain.Size(1)} features");
@@ -110,10 +114,14 @@ public static class Commands
     public static int Compare(TrainConfig c, string? lossList)
     {
         var output = new Output { Quiet = true };
-        var dir = c.Out ?? DefaultOut("compare-");
+        OptionChecks.Check(c);
+        var requested = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (requested is { Length: 0 }) throw new UserError($"--losses '{lossList}' names no loss; give a comma-separated list such as cross_entropy,mse.");
+        if (requested != null && requested.Distinct().Count() != requested.Length) throw new UserError($"--losses '{lossList}' names a loss twice.");
+        var dir = RunFolder.CreateAndLock(c.Out, "compare-");
         RunFiles.EnsureWritable(dir);
         var p = ProblemBuilder.Build(c);
-        var losses = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? p.Task switch
+        var losses = requested ?? p.Task switch
         {
             "classification" => ["cross_entropy", "mse"],
             "binary" => ["bce_with_logits", "mse"],
@@ -127,7 +135,8 @@ public static class Commands
             var cfg = c with { Loss = name, Out = Path.Combine(dir, name) };
             RunFiles.EnsureWritable(cfg.Out);
             var loss = LossChoice.Choose(p, cfg);
-            RunFiles.WriteAtomic(Path.Combine(cfg.Out, "config.json"), (cfg with { ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames, TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version }).ToJson());
+            OptionChecks.CheckModelSize(p.XTrain.Size(1), loss.Outputs, p.XTrain.Size(0), cfg);
+            RunFiles.WriteAtomic(Path.Combine(cfg.Out, "config.json"), (cfg with { ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames, TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256 }).ToJson());
             SaveScaler(cfg.Out, p);
             var r = Trainer.Run(cfg, p, loss, cfg.Out, output);
             Safetensors.SaveModule(Path.Combine(cfg.Out, "model.safetensors"), r.Model);
@@ -169,14 +178,10 @@ public static class Commands
 
     private static (TrainConfig Config, Sequential Model, Standardize? Scaler, (double Mean, double Std) TargetScale) LoadRun(string run)
     {
-        var cfgPath = Path.Combine(run, "config.json");
-        if (!File.Exists(cfgPath)) throw new UserError($"'{run}' is not a run folder (no config.json).");
-        var c = TrainConfig.FromJson(File.ReadAllText(cfgPath));
-        var (model, _) = ModelFactory.Build(c.FeatureNames!.Length, c.Outputs, c);
-        Safetensors.LoadModule(Path.Combine(run, "model.safetensors"), model);
-        var s = Safetensors.Load(Path.Combine(run, "scaler.safetensors")).Tensors;
-        Standardize? scaler = s.ContainsKey("features.mean") ? Standardize.FromStateDict(new Dictionary<string, Tensor> { ["mean"] = s["features.mean"], ["std"] = s["features.std"] }) : null;
-        return (c, model, scaler, (s["target.mean"].ItemDouble(), s["target.std"].ItemDouble()));
+        var c = RunFolder.ReadConfig(run);
+        var model = RunFolder.ReadModel(run, c);
+        var (scaler, ts) = RunFolder.ReadScaler(run, c);
+        return (c, model, scaler, ts);
     }
 
     public static int Eval(string run, string? data)
@@ -184,10 +189,19 @@ public static class Commands
         var (c, model, scaler, ts) = LoadRun(run);
         var output = new Output();
         Problem p;
-        if (data == null) p = ProblemBuilder.Build(c with { Scale = c.Scale });
+        if (data == null)
+        {
+            // "Its test split" is the seed's permutation of the very data the run saw: rebuilt from anything else
+            // (a reordered or edited file) it would mix training rows into the "test" rows.
+            p = ProblemBuilder.Build(c);
+            if (c.DataSha256 == null)
+                throw new UserError($"{run}: the run does not record which data it was trained on (made by an older Kindling), so its test split cannot be rebuilt safely; evaluate a file as a whole with --data FILE.");
+            if (p.DataSha256 != c.DataSha256)
+                throw new UserError($"{run}: the data '{c.Data}'{(c.Test != null ? $" (or the --test file '{c.Test}')" : "")} has changed since training (its SHA-256 differs), so the run's test split cannot be rebuilt; evaluate a file as a whole with --data FILE.");
+        }
         else
         {
-            var d = ProblemBuilder.Load(data, c.Target, c.ResolvedTask, CsvData.Options(c));
+            var d = ProblemBuilder.Load(data, c.Target, c.ResolvedTask, CsvData.Options(c), c.Drop);
             var x = ProblemBuilder.Align(d.FeatureNames, d.Features, c.FeatureNames!, data);
             if (scaler != null) x = scaler.Transform(x);
             Tensor y = c.ResolvedTask is "classification" or "binary" ? ProblemBuilder.MapLabels(d, c.ClassNames!, data) : d.Targets;
@@ -204,7 +218,9 @@ public static class Commands
     public static int Predict(string run, string data, string outFile)
     {
         var (c, model, scaler, ts) = LoadRun(run);
-        var d = CsvData.LoadFeatures(data, c.FeatureNames!, c.TargetNames ?? [], CsvData.Options(c));
+        if (string.IsNullOrWhiteSpace(outFile)) throw new UserError("--out is empty; give the predictions file name.");
+        if (!File.Exists(data)) throw new UserError($"--data '{data}': no such CSV file.");
+        var d = CsvData.LoadFeatures(data, c.FeatureNames!, c.TargetNames ?? [], CsvData.Options(c), c.Drop);
         var x = ProblemBuilder.Align(d.Names, d.Features, c.FeatureNames!, data);
         if (scaler != null) x = scaler.Transform(x);
         var o = Evaluation.Predict(model, x);

@@ -22,6 +22,8 @@ public sealed class Problem
     /// <summary>Mean and std of a standardised regression target (identity when not scaled).</summary>
     public (double Mean, double Std) TargetScale { get; init; } = (0, 1);
     public required string TaskReason { get; init; }
+    /// <summary>SHA-256 of the loaded data (and --test file), recorded in config.json; see <see cref="DataFingerprint"/>.</summary>
+    public string? DataSha256 { get; init; }
 
     public int NumClasses => ClassNames.Length;
     public bool IsClassLike => Task is "classification" or "binary";
@@ -33,13 +35,13 @@ public static class ProblemBuilder
     public static readonly string[] EmbeddedNames = ["digits", "breast_cancer", "diabetes"];
 
     /// <summary>Loads a dataset by the --data convention: an embedded name, fashion-mnist, a CSV file, or a folder of IDX files.</summary>
-    public static LabeledData Load(string data, string[] targets, string? taskHint, CsvOptions csv)
+    public static LabeledData Load(string data, string[] targets, string? taskHint, CsvOptions csv, string[]? drop = null)
     {
         var key = data.ToLowerInvariant().Replace('-', '_');
         if (EmbeddedNames.Contains(key)) return Datasets.Load(key);
         if (key is "fashion_mnist" or "fashionmnist") return FashionMnistData(null);
         if (Directory.Exists(data)) return FashionMnistData(data);
-        if (File.Exists(data)) return CsvData.Load(data, targets, taskHint, csv);
+        if (File.Exists(data)) return CsvData.Load(data, targets, taskHint, csv, drop);
         throw new UserError($"--data '{data}': not an embedded dataset ({string.Join(", ", EmbeddedNames)}, fashion-mnist), an existing CSV file, or a folder of IDX files.");
     }
 
@@ -81,8 +83,9 @@ public static class ProblemBuilder
     public static Problem Build(TrainConfig c)
     {
         var csv = CsvData.Options(c);
-        var data = Load(c.Data, c.Target, c.Task, csv);
+        var data = Load(c.Data, c.Target, c.Task, csv, c.Drop);
         if (data.Count == 0) throw new UserError($"--data '{c.Data}': the dataset has no rows.");
+        OptionChecks.CheckSplits(c, data.Count);
         var (task, reason) = InferTask(data, c.Task);
         if (task is "classification" or "binary" && data.Targets.DType != DType.Int64)
             throw new UserError($"--task {task}: the target '{string.Join(",", data.TargetNames)}' holds real values; classification needs labels (use --task regression, or a label column).");
@@ -92,6 +95,9 @@ public static class ProblemBuilder
             throw new UserError("--task multilabel: every target column must hold only 0 and 1.");
         var classNames = data.ClassNames?.ToArray() ?? (task is "classification" or "binary"
             ? Enumerable.Range(0, (int)data.Targets.ToInt64Array().Max() + 1).Select(i => i.ToString()).ToArray() : []);
+        if (task is "classification" or "binary" && classNames.Length < 2)
+            throw new UserError($"--data '{c.Data}': the target '{string.Join(",", data.TargetNames)}' has a single class ({string.Join("", classNames)}) in all {data.Count} rows; a classifier needs at least two (check --target and --missing drop).");
+        LabeledData? testData = null;
 
         if (c.TestSplit is < 0 or >= 1) throw new UserError($"--test-split must be in [0, 1), got {c.TestSplit}.");
         if (c.ValSplit is < 0 or >= 1) throw new UserError($"--val-split must be in [0, 1), got {c.ValSplit}.");
@@ -102,7 +108,7 @@ public static class ProblemBuilder
         var perm = Tensor.RandPerm(n, gen).ToInt64Array();
         if (c.Test != null)
         {
-            var test = Load(c.Test, c.Target, task, csv);
+            var test = testData = Load(c.Test, c.Target, task, csv, c.Drop);
             xTest = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test);
             yTest = task is "classification" or "binary" ? MapLabels(test, classNames, c.Test) : test.Targets;
         }
@@ -157,7 +163,7 @@ public static class ProblemBuilder
             Task = task, TaskReason = reason,
             XTrain = xTrain, YTrain = yTrain, XVal = xVal, YVal = yVal, XTest = xTest, YTest = yTest,
             FeatureNames = data.FeatureNames.ToArray(), TargetNames = data.TargetNames.ToArray(), ClassNames = classNames,
-            Scaler = scaler, TargetScale = tScale,
+            Scaler = scaler, TargetScale = tScale, DataSha256 = DataFingerprint.Of(data, testData),
         };
     }
 

@@ -9,6 +9,7 @@ public sealed record TrainConfig
     public string Data { get; init; } = "digits";
     public string[] Target { get; init; } = [];
     public string[] Categorical { get; init; } = [];
+    public string[] Drop { get; init; } = [];
     public string Missing { get; init; } = "error";
     public string? Test { get; init; }
     public double TestSplit { get; init; } = 0.2;
@@ -45,6 +46,8 @@ public sealed record TrainConfig
     public string[]? TargetNames { get; init; }
     public int Outputs { get; init; }
     public string? KindlingVersion { get; init; }
+    /// <summary>SHA-256 of the data as loaded (and of the --test file): eval rebuilds "its test split" only from the same data.</summary>
+    public string? DataSha256 { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -73,7 +73,7 @@ public static class Trainer
             catch (Exception e) when (e is ArgumentException or FormatException or IOException) { throw new UserError($"--init {c.Init}: {e.Message}"); }
         }
         var opt = MakeOptimizer(c, model);
-        int n = p.XTrain.Size(0), bs = c.BatchSize;
+        int n = p.XTrain.Size(0), bs = Math.Min(c.BatchSize, n); // a batch larger than the data is the whole data (and no int overflow)
         int batches = (n + bs - 1) / bs;
         var sched = MakeScheduler(c, opt, batches);
         var plateau = c.Scheduler == "plateau" ? new ReduceLROnPlateau(opt, patience: 3) : null;
@@ -85,17 +85,8 @@ public static class Trainer
         string ckpt = Path.Combine(dir, "checkpoint.safetensors");
         if (resume)
         {
-            if (!File.Exists(ckpt)) throw new UserError($"--resume {dir}: no checkpoint.safetensors there.");
-            var f = Safetensors.Load(ckpt);
-            model.LoadStateDict(f.Tensors.Where(t => t.Key.StartsWith("model.")).ToDictionary(t => t.Key[6..], t => t.Value));
-            opt.LoadStateDict(f.Tensors.Where(t => t.Key.StartsWith("optim.")).ToDictionary(t => t.Key[6..], t => t.Value));
-            startEpoch = int.Parse(f.Metadata["epoch"], CultureInfo.InvariantCulture);
-            startBatch = int.Parse(f.Metadata["batch"], CultureInfo.InvariantCulture);
-            step = long.Parse(f.Metadata["step"], CultureInfo.InvariantCulture);
-            best = double.Parse(f.Metadata["best"], CultureInfo.InvariantCulture);
-            bad = int.Parse(f.Metadata["bad"], CultureInfo.InvariantCulture);
-            epochs = ReadEpochs(Path.Combine(dir, "epochs.csv")).Where(e => e.Epoch <= startEpoch).ToList();
-            steps = ReadSteps(Path.Combine(dir, "steps.csv")).Where(s => s.Step <= step).ToList();
+            var ck = RunFolder.ReadCheckpoint(dir, c, model, opt, batches);
+            (startEpoch, startBatch, step, best, bad, epochs, steps) = (ck.Epoch, ck.Batch, ck.Step, ck.Best, ck.Bad, ck.Epochs, ck.Steps);
             if (sched is OneCycleLR) sched.SetEpoch((int)step); else sched?.SetEpoch(startEpoch);
             output.Info($"resuming {dir} at epoch {startEpoch + 1}, step {step}");
         }
@@ -114,13 +105,14 @@ public static class Trainer
             var t = new Dictionary<string, Tensor>();
             foreach (var (k, v) in model.StateDict()) t["model." + k] = v;
             foreach (var (k, v) in opt.StateDict()) t["optim." + k] = v;
-            Safetensors.Save(ckpt, t, new Dictionary<string, string>
+            // Curves first: a crash between the two leaves them ahead of the checkpoint, and --resume cuts them back to it.
+            WriteCurves(dir, epochs, steps);
+            CheckpointWriter.Save(ckpt, t, new Dictionary<string, string>
             {
                 ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture), ["batch"] = batch.ToString(CultureInfo.InvariantCulture),
                 ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
                 ["bad"] = bad.ToString(CultureInfo.InvariantCulture),
             });
-            WriteCurves(dir, epochs, steps);
         }
 
         output.WithProgress(sink =>

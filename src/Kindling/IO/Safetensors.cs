@@ -127,7 +127,9 @@ public static class Safetensors
         string tmp = path + ".tmp";
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            // Reserving the whole size first (posix_fallocate) makes a full disk fail here, before any data is written.
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, PreallocationSize = 8L + plan.Header.Length + plan.DataLength };
+            using (var fs = new FileStream(tmp, options))
             {
                 WritePlan(fs, plan);
                 fs.Flush(flushToDisk: true);
