@@ -87,9 +87,7 @@ public static class Cli
             TrainConfig c;
             if (resume != null)
             {
-                var cfgPath = Path.Combine(resume, "config.json");
-                if (!File.Exists(cfgPath)) throw new UserError($"--resume {resume}: no config.json there.");
-                c = TrainConfig.FromJson(File.ReadAllText(cfgPath)) with { Out = resume };
+                c = RunFolder.ReadConfig(resume) with { Out = resume };
                 var epochsResult = r.GetResult(o.Epochs);
                 if (epochsResult != null && !epochsResult.Implicit) c = c with { Epochs = r.GetValue(o.Epochs) };
             }

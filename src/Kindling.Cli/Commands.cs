@@ -16,22 +16,28 @@ public static class Commands
     public static int Train(TrainConfig c, bool resume)
     {
         var output = new Output();
-        var dir = c.Out ?? DefaultOut();
-        if (!resume && !c.Overwrite && File.Exists(Path.Combine(dir, "config.json")))
-            throw new UserError($"--out '{dir}' already holds a run; pass --overwrite to replace it, or --resume {dir} to continue it.");
-        bool created = !Directory.Exists(dir);
+        OptionChecks.Check(c);
+        var recorded = c.DataSha256;
+        if (!resume && c.Out != null && !c.Overwrite && File.Exists(Path.Combine(c.Out, "config.json")))
+            throw new UserError($"--out '{c.Out}' already holds a run; pass --overwrite to replace it, or --resume {c.Out} to continue it.");
+        bool created = c.Out == null || !Directory.Exists(c.Out);
+        var dir = resume ? c.Out! : RunFolder.CreateAndLock(c.Out);
+        if (resume) RunFolder.Lock(dir, "--resume");
         RunFiles.EnsureWritable(dir);
         bool started = false;
         try
         {
             var p = ProblemBuilder.Build(c);
+            if (resume && recorded != null && recorded != p.DataSha256)
+                throw new UserError($"--resume {dir}: the data '{c.Data}' differs from the data the run was trained on (its SHA-256 changed), so the run cannot continue on the same split.");
             var loss = LossChoice.Choose(p, c);
+            OptionChecks.CheckModelSize(p.XTrain.Size(1), loss.Outputs, p.XTrain.Size(0), c);
             if (resume && FinishedRun(dir, c) is { } done) { output.Info(done); return 0; }
             c = ResolveEpochs(c, p, output);
             c = c with
             {
                 Out = dir, ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames,
-                TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version,
+                TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256,
             };
             if (!resume) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
             output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features");
@@ -245,17 +251,20 @@ public static class Commands
     public static int Compare(TrainConfig c, string? lossList)
     {
         var output = new Output { Quiet = true };
-        var dir = c.Out ?? DefaultOut("compare-");
+        OptionChecks.Check(c);
+        var requested = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (requested is { Length: 0 }) throw new UserError($"--losses '{lossList}' names no loss; give a comma-separated list such as cross_entropy,mse.");
+        if (requested != null && requested.Distinct().Count() != requested.Length) throw new UserError($"--losses '{lossList}' names a loss twice.");
+        var dir = RunFolder.CreateAndLock(c.Out, "compare-");
         RunFiles.EnsureWritable(dir);
         var p = ProblemBuilder.Build(c);
-        var losses = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? p.Task switch
+        var losses = requested ?? p.Task switch
         {
             "classification" => ["cross_entropy", "mse"],
             "binary" => ["bce_with_logits", "mse"],
             "multilabel" => ["bce_with_logits", "mse"],
             _ => ["mse", "l1", "huber"],
         };
-        if (losses.Length == 0) throw new UserError($"--losses '{lossList}': name at least one loss, e.g. --losses cross_entropy,mse.");
         c = ResolveEpochs(c, p, new Output());
         var interactive = new Output();
         interactive.Info($"comparing {string.Join(", ", losses)} on {c.Data} ({p.Task}; same model, data, seed and {c.Epochs} epochs)");
@@ -265,7 +274,8 @@ public static class Commands
             var cfg = c with { Loss = name, Out = Path.Combine(dir, name) };
             RunFiles.EnsureWritable(cfg.Out);
             var loss = LossChoice.Choose(p, cfg);
-            RunFiles.WriteAtomic(Path.Combine(cfg.Out, "config.json"), (cfg with { ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames, TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version }).ToJson());
+            OptionChecks.CheckModelSize(p.XTrain.Size(1), loss.Outputs, p.XTrain.Size(0), cfg);
+            RunFiles.WriteAtomic(Path.Combine(cfg.Out, "config.json"), (cfg with { ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames, TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256 }).ToJson());
             p.Prep.Save(Path.Combine(cfg.Out, "scaler.safetensors"));
             var r = Trainer.Run(cfg, p, loss, cfg.Out, output);
             Safetensors.SaveModule(Path.Combine(cfg.Out, "model.safetensors"), r.Model);
@@ -335,13 +345,9 @@ public static class Commands
 
     private static (TrainConfig Config, Sequential Model, Preprocessing Prep) LoadRun(string run)
     {
-        var cfgPath = Path.Combine(run, "config.json");
-        if (!File.Exists(cfgPath)) throw new UserError($"'{run}' is not a run folder (no config.json).");
-        var c = TrainConfig.FromJson(File.ReadAllText(cfgPath));
-        var (model, _) = ModelFactory.Build(c.FeatureNames!.Length, c.Outputs, c);
-        Safetensors.LoadModule(Path.Combine(run, "model.safetensors"), model);
-        var prep = Preprocessing.Load(Path.Combine(run, "scaler.safetensors"), c.FeatureNames.Length);
-        return (c, model, prep);
+        var c = RunFolder.ReadConfig(run);
+        var model = RunFolder.ReadModel(run, c);
+        return (c, model, RunFolder.ReadScaler(run, c));
     }
 
     public static int Eval(string run, string? data)
@@ -349,7 +355,16 @@ public static class Commands
         var (c, model, prep) = LoadRun(run);
         var output = new Output();
         Problem p;
-        if (data == null) p = ProblemBuilder.Build(c);
+        if (data == null)
+        {
+            // "Its test split" is the seed's permutation of the very data the run saw: rebuilt from anything else
+            // (a reordered or edited file) it would mix training rows into the "test" rows.
+            p = ProblemBuilder.Build(c);
+            if (c.DataSha256 == null)
+                throw new UserError($"{run}: the run does not record which data it was trained on (made by an older Kindling), so its test split cannot be rebuilt safely; evaluate a file as a whole with --data FILE.");
+            if (p.DataSha256 != c.DataSha256)
+                throw new UserError($"{run}: the data '{c.Data}'{(c.Test != null ? $" (or the --test file '{c.Test}')" : "")} has changed since training (its SHA-256 differs), so the run's test split cannot be rebuilt; evaluate a file as a whole with --data FILE.");
+        }
         else
         {
             var d = ProblemBuilder.LoadSource(data, c.Target, c.ResolvedTask, CsvData.Options(c), c, asTest: true).Data;

@@ -55,6 +55,9 @@ public static class CsvData
                .Replace("CsvOptions.MissingValues", "--missing")
                .Replace("use TargetKind.Regression", "use --task regression").Replace("use TargetKind.Classification", "use --task classification");
 
+    /// <summary>One-hot encoding wider than this for a single column is refused: it is almost always an identifier or free text.</summary>
+    public const int MaxCategories = 1000;
+
     public static LabeledData Load(string path, string[] targets, string? taskHint, CsvOptions options) => LoadSource(path, targets, taskHint, options, null).Data;
 
     public static Source LoadSource(string path, string[] targets, string? taskHint, CsvOptions options, TrainConfig? c)
@@ -69,18 +72,37 @@ public static class CsvData
         foreach (var col in targets)
             if (!t.ColumnNames.Contains(col)) throw new UserError($"{path}: unknown --target column '{col}'; the columns are: {string.Join(", ", t.ColumnNames)}.");
         var drop = c?.Drop ?? [];
-        foreach (var col in drop.Concat(c?.Features ?? []))
-            if (!t.ColumnNames.Contains(col)) throw new UserError($"{path}: unknown column '{col}' in --drop/--features; the columns are: {string.Join(", ", t.ColumnNames)}.");
+        foreach (var col in drop)
+        {
+            if (!t.ColumnNames.Contains(col)) throw new UserError($"{path}: --drop names the unknown column '{col}'; the columns are: {string.Join(", ", t.ColumnNames)}.");
+            if (targets.Contains(col)) throw new UserError($"{path}: --drop '{col}' is the target column.");
+        }
+        foreach (var col in c?.Features ?? [])
+            if (!t.ColumnNames.Contains(col)) throw new UserError($"{path}: --features names the unknown column '{col}'; the columns are: {string.Join(", ", t.ColumnNames)}.");
         var features = (c?.Features is { Length: > 0 } chosen ? chosen : t.ColumnNames.ToArray())
             .Where(col => !targets.Contains(col) && !drop.Contains(col)).ToArray();
         if (features.Length == 0) throw new UserError($"{path}: no feature columns left besides the target{(drop.Length > 0 ? " and the --drop columns" : "")}.");
-        RefuseNonFeatures(t, features, path);
-        var kind = Kind(t, targets, taskHint, options);
         LabeledData data;
-        try { data = t.ToData(targets, kind, features); }
+        try
+        {
+            RefuseNonFeatures(t, features, path);
+            CapCategories(t, path, features);
+            var kind = Kind(t, targets, taskHint, options);
+            data = t.ToData(targets, kind, features);
+        }
         catch (DataException e) { throw new UserError(CliHint(e.Message)); }
         string? note = data.Count < t.RowCount ? $"--missing drop: left out {t.RowCount - data.Count} of {t.RowCount} rows with a missing value" : null;
         return new Source(data, null, note);
+    }
+
+    private static void CapCategories(CsvTable t, string path, IEnumerable<string> features)
+    {
+        foreach (var f in features)
+        {
+            int k = t.Categories(f).Count;
+            if (k > MaxCategories)
+                throw new UserError($"{path}: column '{f}' has {k} distinct text values; one-hot encoding it would add {k} columns (limit {MaxCategories}). If it is an identifier or free text, leave it out with --drop {f}.");
+        }
     }
 
     /// <summary>
@@ -135,10 +157,9 @@ public static class CsvData
         if (hint is "classification" or "binary") return TargetKind.Classification;
         var col = targets[0];
         if (!t.IsNumeric(col)) return TargetKind.Classification;
-        var missing = new HashSet<string>(options.MissingTokens, StringComparer.Ordinal) { "" };
-        var values = new List<double>();
-        foreach (var s in t.GetColumn(col))
-            if (!missing.Contains(s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) values.Add(v);
+        // The table's own notion of missing (empty, NA, NaN, nan, ...), so the task never depends on how a gap is spelled;
+        // words, Infinity and float32-overflowing numbers in a numeric target are data errors naming their row.
+        var values = t.NumericValues(col).Where(v => !double.IsNaN(v)).ToList();
         if (values.Count == 0) return TargetKind.Regression;
         bool integral = values.All(v => double.IsFinite(v) && v == Math.Floor(v));
         var freq = values.GroupBy(v => v).Select(g => g.Count()).ToList();
@@ -157,7 +178,7 @@ public static class CsvData
         if (t.RowCount == 0) throw new UserError($"{path}: the file has a header but no data rows.");
         var drop = c?.Drop ?? [];
         var cols = t.ColumnNames.Where(col => !targets.Contains(col) && !drop.Contains(col) && (c?.Features is not { Length: > 0 } f || f.Contains(col))).ToArray();
-        try { return (t.Features(cols), t.FeatureNames(cols)); }
+        try { CapCategories(t, path, cols); return (t.Features(cols), t.FeatureNames(cols)); }
         catch (DataException e) { throw new UserError(CliHint(e.Message)); }
     }
 

@@ -26,6 +26,8 @@ public sealed class Problem
     /// <summary>Facts about the data preparation the user should see (rows dropped, categories unseen in training).</summary>
     public List<string> Notes { get; init; } = [];
     public List<string> Warnings { get; init; } = [];
+    /// <summary>SHA-256 of the loaded data (and --test file), recorded in config.json; see <see cref="DataFingerprint"/>.</summary>
+    public string? DataSha256 { get; init; }
     /// <summary>A regression target of non-negative whole numbers (counts), for which Poisson regression is worth offering.</summary>
     public bool Counts { get; init; }
 
@@ -111,6 +113,7 @@ public static class ProblemBuilder
         var src = LoadSource(c.Data, c.Target, c.Task, csv, c);
         var data = src.Data;
         if (data.Count == 0) throw new UserError($"--data '{c.Data}': the dataset has no rows.");
+        OptionChecks.CheckSplits(c, data.Count);
         var (task, reason) = InferTask(data, c.Task);
         if (task is "classification" or "binary" && data.Targets.DType != DType.Int64)
             throw new UserError($"--task {task}: the target '{string.Join(",", data.TargetNames)}' holds real values; classification needs labels (use --task regression, or a label column).");
@@ -120,6 +123,9 @@ public static class ProblemBuilder
             throw new UserError("--task multilabel: every target column must hold only 0 and 1.");
         var classNames = data.ClassNames?.ToArray() ?? (task is "classification" or "binary"
             ? Enumerable.Range(0, (int)data.Targets.ToInt64Array().Max() + 1).Select(i => i.ToString()).ToArray() : []);
+        if (task is "classification" or "binary" && classNames.Length < 2)
+            throw new UserError($"--data '{c.Data}': the target '{string.Join(",", data.TargetNames)}' has a single class ({string.Join("", classNames)}) in all {data.Count} rows; a classifier needs at least two (check --target and --missing drop).");
+        LabeledData? testData = null;
 
         if (!(c.TestSplit is >= 0 and < 1)) throw new UserError($"--test-split must be in [0, 1), got {c.TestSplit}.");
         if (!(c.ValSplit is >= 0 and < 1)) throw new UserError($"--val-split must be in [0, 1), got {c.ValSplit}.");
@@ -134,7 +140,7 @@ public static class ProblemBuilder
         string testSource;
         if (c.Test != null)
         {
-            var test = LoadSource(c.Test, c.Target, task, csv, c, asTest: true).Data;
+            var test = testData = LoadSource(c.Test, c.Target, task, csv, c, asTest: true).Data;
             xTest = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test, warnings);
             yTest = task is "classification" or "binary" ? MapLabels(test, classNames, c.Test) : test.Targets;
             CheckOverlap(x, xTest, c.Test, warnings);
@@ -226,7 +232,7 @@ public static class ProblemBuilder
             Task = task, TaskReason = reason,
             XTrain = xTrain, YTrain = yTrain, XVal = xVal, YVal = yVal, XTest = xTest, YTest = yTest,
             FeatureNames = names, TargetNames = data.TargetNames.ToArray(), ClassNames = classNames,
-            Prep = prep, TestSource = testSource, Notes = notes, Warnings = warnings,
+            Prep = prep, TestSource = testSource, Notes = notes, Warnings = warnings, DataSha256 = DataFingerprint.Of(data, testData ?? src.OfficialTest),
             Counts = task == "regression" && CsvData.LooksLikeCounts(data.Targets) && data.Targets.ToArray().Distinct().Count() > 2,
         };
     }

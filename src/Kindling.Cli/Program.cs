@@ -38,3 +38,10 @@ catch (UserError e)
     Console.Error.WriteLine("error: " + e.Message);
     return 1;
 }
+// Failures of the environment or of input files that no code path above anticipated (a disk that fills while a report is
+// written, a file that vanishes mid-read, a malformed file a reader rejects) are still the user's to fix: one line, exit 1.
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or Kindling.Data.DataException or Kindling.IO.SafetensorsException)
+{
+    Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
+    return 1;
+}

@@ -51,6 +51,8 @@ public sealed record TrainConfig
     public string[]? TargetNames { get; init; }
     public int Outputs { get; init; }
     public string? KindlingVersion { get; init; }
+    /// <summary>SHA-256 of the data as loaded (and of the --test file): eval rebuilds "its test split" only from the same data.</summary>
+    public string? DataSha256 { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -77,7 +77,7 @@ public static class Trainer
             catch (Exception e) when (e is ArgumentException or FormatException or IOException) { throw new UserError($"--init {c.Init}: {e.Message}"); }
         }
         var opt = MakeOptimizer(c, model);
-        int n = p.XTrain.Size(0), bs = c.BatchSize;
+        int n = p.XTrain.Size(0), bs = Math.Min(c.BatchSize, n); // a batch larger than the data is the whole data (and no int overflow)
         int batches = (n + bs - 1) / bs;
         var sched = MakeScheduler(c, opt, batches);
         var plateau = c.Scheduler == "plateau" ? new ReduceLROnPlateau(opt, patience: 3) : null;
@@ -90,27 +90,18 @@ public static class Trainer
         string ckpt = Path.Combine(dir, "checkpoint.safetensors");
         if (resume)
         {
-            if (!File.Exists(ckpt)) throw new UserError($"--resume {dir}: no checkpoint.safetensors there.");
-            var f = Safetensors.Load(ckpt);
-            model.LoadStateDict(f.Tensors.Where(t => t.Key.StartsWith("model.")).ToDictionary(t => t.Key[6..], t => t.Value));
-            opt.LoadStateDict(f.Tensors.Where(t => t.Key.StartsWith("optim.")).ToDictionary(t => t.Key[6..], t => t.Value));
-            startEpoch = int.Parse(f.Metadata["epoch"], CultureInfo.InvariantCulture);
-            startBatch = int.Parse(f.Metadata["batch"], CultureInfo.InvariantCulture);
-            step = long.Parse(f.Metadata["step"], CultureInfo.InvariantCulture);
-            best = double.Parse(f.Metadata["best"], CultureInfo.InvariantCulture);
-            bad = int.Parse(f.Metadata["bad"], CultureInfo.InvariantCulture);
-            bestEpoch = f.Metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, CultureInfo.InvariantCulture, out var bei) ? bei : 0;
+            var ck = RunFolder.ReadCheckpoint(dir, c, model, opt, batches);
+            (startEpoch, startBatch, step, best, bad, epochs, steps) = (ck.Epoch, ck.Batch, ck.Step, ck.Best, ck.Bad, ck.Epochs, ck.Steps);
+            bestEpoch = ck.Metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, CultureInfo.InvariantCulture, out var bei) ? bei : 0;
             if (plateau != null)
             {
                 // The plateau counters must come back too, or a resumed run lowers the learning rate at another epoch.
                 var ps = new Dictionary<string, double>();
                 foreach (var k in new[] { "best", "num_bad_epochs", "cooldown_counter" })
-                    if (f.Metadata.TryGetValue("plateau." + k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) ps[k] = d;
+                    if (ck.Metadata.TryGetValue("plateau." + k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) ps[k] = d;
                 try { plateau.LoadStateDict(ps); }
                 catch (ArgumentException e) { throw new UserError($"{ckpt}: the checkpoint lacks valid ReduceLROnPlateau counters ({e.Message}); it was not written by a --scheduler plateau run of this version."); }
             }
-            epochs = ReadEpochs(Path.Combine(dir, "epochs.csv")).Where(e => e.Epoch <= startEpoch).ToList();
-            steps = ReadSteps(Path.Combine(dir, "steps.csv")).Where(s => s.Step <= step).ToList();
             if (sched is OneCycleLR) sched.SetEpoch((int)step); else sched?.SetEpoch(startEpoch);
             output.Info($"resuming {dir} at epoch {startEpoch + 1}, step {step}");
         }
@@ -129,6 +120,8 @@ public static class Trainer
             var t = new Dictionary<string, Tensor>();
             foreach (var (k, v) in model.StateDict()) t["model." + k] = v;
             foreach (var (k, v) in opt.StateDict()) t["optim." + k] = v;
+            // Curves first: a crash between the two leaves them ahead of the checkpoint, and --resume cuts them back to it.
+            WriteCurves(dir, epochs, steps);
             var meta = new Dictionary<string, string>
             {
                 ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture), ["batch"] = batch.ToString(CultureInfo.InvariantCulture),
@@ -137,8 +130,7 @@ public static class Trainer
                 ["stopped_early"] = stoppedEarly ? "1" : "0",
             };
             if (plateau != null) foreach (var (k, v) in plateau.StateDict()) meta["plateau." + k] = v.ToString("R", CultureInfo.InvariantCulture);
-            Safetensors.Save(ckpt, t, meta);
-            WriteCurves(dir, epochs, steps);
+            CheckpointWriter.Save(ckpt, t, meta);
         }
 
         output.WithProgress(sink =>

@@ -30,6 +30,7 @@ public sealed class CsvTable
         public string[] Categories = []; // categorical columns, sorted ordinally
         public int[] Codes = [];         // categorical columns; -1 where missing
         public int FirstBadRow = -1;     // numeric columns with a few non-numbers: the first offending data row
+        public int FirstNonFiniteRow = -1; // numeric columns: the first number that is not finite in float32 (1e39, Infinity, NAN)
     }
 
     private CsvTable(string source, string[] names, string[][] cells, int[] lines, CsvOptions options)
@@ -146,6 +147,22 @@ public sealed class CsvTable
     /// <summary>True when the column is used as a number; false when it is one-hot encoded.</summary>
     public bool IsNumeric(string name) => Info(IndexOf(name, "column")).Numeric;
 
+    /// <summary>True when <paramref name="cell"/> (a trimmed cell text) counts as missing: empty or one of <see cref="CsvOptions.MissingTokens"/>.</summary>
+    public bool IsMissingCell(string cell) => IsMissing(cell);
+
+    /// <summary>
+    /// The values of a numeric column (NaN where a cell is missing).
+    /// </summary>
+    /// <exception cref="DataException">The column is not numeric, or a cell is a word, not finite, or beyond float32's range; the message names the row.</exception>
+    public IReadOnlyList<double> NumericValues(string name)
+    {
+        int j = IndexOf(name, "column");
+        var c = Info(j);
+        if (!c.Numeric) throw new DataException($"{Source}: column '{name}' is not numeric (it is one-hot encoded).");
+        CheckNumeric(j, c);
+        return c.Values;
+    }
+
     /// <summary>The sorted categories of a one-hot encoded column (empty for numeric columns).</summary>
     public IReadOnlyList<string> Categories(string name) => Info(IndexOf(name, "column")).Categories;
 
@@ -246,11 +263,17 @@ public sealed class CsvTable
         int n = cells.Length;
         var missing = new bool[n];
         var values = new double[n];
-        int numeric = 0, other = 0, firstBad = -1;
+        int numeric = 0, other = 0, firstBad = -1, firstNonFinite = -1;
         for (int r = 0; r < n; r++)
         {
             if (IsMissing(cells[r])) { missing[r] = true; values[r] = double.NaN; continue; }
-            if (double.TryParse(cells[r], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) { values[r] = v; numeric++; }
+            if (double.TryParse(cells[r], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            {
+                values[r] = v; numeric++;
+                // Features and targets become float32: a value beyond its range (1e39) or not finite (Infinity, a NaN
+                // not spelled as a missing token) would only surface later as a diverging loss.
+                if (firstNonFinite < 0 && !(Math.Abs(v) <= float.MaxValue)) firstNonFinite = r;
+            }
             else { values[r] = double.NaN; other++; if (firstBad < 0) firstBad = r; }
         }
         var col = new Column { Missing = missing };
@@ -261,6 +284,7 @@ public sealed class CsvTable
             col.Numeric = true;
             col.Values = values;
             col.FirstBadRow = other > 0 ? firstBad : -1;
+            col.FirstNonFiniteRow = firstNonFinite;
         }
         else
         {
@@ -277,6 +301,11 @@ public sealed class CsvTable
 
     private void CheckNumeric(int j, Column c)
     {
+        if (c.FirstNonFiniteRow >= 0)
+        {
+            int r = c.FirstNonFiniteRow;
+            throw new DataException($"{Source}: column '{_names[j]}' at {Where(r)} has '{_cells[j][r]}', which is not a finite float32 number (the limit is ±{float.MaxValue:R}). Fix the cell, or write a missing value as empty or one of {string.Join(", ", _options.MissingTokens)}.");
+        }
         if (c.FirstBadRow >= 0)
         {
             int r = c.FirstBadRow;
@@ -328,9 +357,16 @@ public sealed class CsvTable
 
     private Tensor BuildFeatures(int[] cols, int[] keep)
     {
-        int width = 0;
-        foreach (int j in cols) { var c = Info(j); if (c.Numeric) CheckNumeric(j, c); width += c.Numeric ? 1 : c.Categories.Length; }
+        long wide = 0;
+        foreach (int j in cols) { var c = Info(j); if (c.Numeric) CheckNumeric(j, c); wide += c.Numeric ? 1 : c.Categories.Length; }
         int n = keep.Length;
+        if (wide * n > Array.MaxLength)
+        {
+            int widest = cols.Where(j => !Info(j).Numeric).OrderByDescending(j => Info(j).Categories.Length).DefaultIfEmpty(-1).First();
+            string culprit = widest < 0 ? "" : $" Column '{_names[widest]}' alone has {Info(widest).Categories.Length} distinct values; leave it out if it is an identifier.";
+            throw new DataException($"{Source}: one-hot encoding gives {n} rows × {wide} columns = {wide * n} values, more than one array holds ({Array.MaxLength}).{culprit}");
+        }
+        int width = (int)wide;
         var x = new float[n * width];
         int offset = 0;
         foreach (int j in cols)
@@ -392,10 +428,14 @@ public sealed class CsvTable
         if (c.Numeric && c.FirstBadRow < 0)
         {
             // Numeric labels sort as numbers (so 10 comes after 9) and must be whole: 2.5 is not a class.
+            CheckNumeric(j, c);
             var distinct = new SortedSet<double>();
             foreach (int r in keep)
             {
                 double v = c.Values[r];
+                // Beyond 2^53 neighbouring integers share one double: two different labels would silently become one class.
+                if (Math.Abs(v) >= 9007199254740992.0)
+                    throw new DataException($"{Source}: classification target '{_names[j]}' has the label '{_cells[j][r]}' at {Where(r)}, at or beyond 2^53 where distinct integers are no longer exact as numbers; list '{_names[j]}' in CsvOptions.CategoricalColumns to use the labels as text.");
                 if (v != Math.Floor(v) || double.IsInfinity(v))
                     throw new DataException($"{Source}: classification target '{_names[j]}' has the non-integer value '{_cells[j][r]}' at {Where(r)}. Class labels must be integers or names; for real-valued targets use TargetKind.Regression.");
                 distinct.Add(v);
