@@ -121,7 +121,7 @@ public static class CsvData
                 if (dates * 10 >= Math.Min(cells.Count, 200) * 9)
                     throw new UserError($"{path}: column '{col}' holds dates or times (e.g. '{cells[0]}'); one-hot encoding them would make one feature per value that means nothing for new rows. Leave it out with --drop {col} (or choose columns with --features), and add numeric columns derived from it (year, month, day of week) if they matter.");
                 if (cells.Count >= 20 && cells.Distinct(StringComparer.Ordinal).Count() == cells.Count)
-                    throw new UserError($"{path}: column '{col}' has a different value on every row (an identifier such as a name or id?); one-hot encoding it gives {cells.Count} features that cannot generalise. Leave it out with --drop {col} (or choose columns with --features).");
+                    throw new UserError($"{path}: column '{col}' has a different value on every row ({cells.Count} distinct values: an identifier such as a name or id?); one-hot encoding it gives {cells.Count} features that cannot generalise. Leave it out with --drop {col} (or choose columns with --features).");
             }
             else if (cells.Count >= 20 && IsRowCounter(cells))
                 throw new UserError($"{path}: column '{col}' counts the rows ({cells[0]}, {cells[1]}, {cells[2]}, …) — an index column, not a feature (the model would learn the file order). Leave it out with --drop {col}.");

@@ -23,7 +23,7 @@ public static class OptionChecks
         if (!(c.TestSplit >= 0 && c.TestSplit < 1)) throw new UserError($"--test-split must be in [0, 1), got {S(c.TestSplit)}.");
         if (!(c.ValSplit >= 0 && c.ValSplit < 1)) throw new UserError($"--val-split must be in [0, 1), got {S(c.ValSplit)}.");
         if (c.BatchSize <= 0) throw new UserError($"--batch-size must be positive, got {c.BatchSize}.");
-        if (c.Epochs <= 0) throw new UserError($"--epochs must be positive, got {c.Epochs}.");
+        if (c.Epochs < 0) throw new UserError($"--epochs must be positive (or 0 for auto), got {c.Epochs}.");
         if (c.Threads <= 0) throw new UserError($"--threads must be positive, got {c.Threads}.");
         if (c.EarlyStopping < 0) throw new UserError($"--early-stopping must be 0 (off) or positive, got {c.EarlyStopping}.");
         if (c.Hidden.Any(h => h <= 0)) throw new UserError($"--hidden: layer sizes must be positive, got {string.Join(",", c.Hidden)}.");

@@ -142,7 +142,7 @@ public class CliRobustnessTests
         AssertOneLineError(Run("train", "--data", csv, "--epochs", "1", "--out", Path.Combine(dir, "run")), "2^53", "--categorical 'label'");
         var r = Run("train", "--data", csv, "--categorical", "label", "--epochs", "1", "--out", Path.Combine(dir, "run2"));
         Assert.True(r.Code == 0, r.Err);
-        Assert.Contains("2 distinct labels", r.Out);
+        Assert.Contains("2 distinct integer labels", r.Out);
     }
 
     [Fact]
