@@ -48,7 +48,7 @@ public static class Commands
             output.Info($"model: {ModelSummary.Describe(p.XTrain.Size(1), c.Hidden, loss.Outputs, c.Activation)}, {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs{(c.EarlyStopping > 0 ? $" (early stopping after {c.EarlyStopping} without improvement)" : "")}, {c.Threads} threads");
             var (summaryModel, _) = ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, c);
             var layers = ModelSummary.Of(summaryModel, [p.XTrain.Size(1)]);
-            output.Table($"model summary ({layers.Sum(l => l.Parameters):N0} parameters)", layers.Select(l => ($"{l.Name}: {l.Layer}", $"{l.OutputShape}  {l.Parameters:N0} params")).ToList());
+            output.Table($"model summary ({layers.Sum(l => l.Parameters):N0} parameters)", layers.Select(l => ($"{l.Name}: {l.Layer}", $"{l.OutputShape}  {l.Parameters:N0} params")).ToList(), "layer", "output shape, parameters");
             p.Prep.Save(Path.Combine(dir, "scaler.safetensors"));
             started = true;
             var r = Trainer.Run(c, p, loss, dir, output, resume);
@@ -143,7 +143,7 @@ public static class Commands
     {
         output.Table("test metrics", e.Metrics.Select(kv => (kv.Key, Trainer.Show(kv.Key, kv.Value))).Append(("loss", e.Loss.ToString("F4", CultureInfo.InvariantCulture))).ToList());
         if (e.PerClass.Count > 0 && e.PerClass.Count <= 20)
-            output.Table("per class (test)", e.PerClass.Select(k => (k.Name, $"precision {k.Precision:F3}  recall {k.Recall:F3}  F1 {k.F1:F3}  support {k.Support}")).ToList());
+            output.Table("per class (test)", e.PerClass.Select(k => (k.Name, $"precision {k.Precision:F3}  recall {k.Recall:F3}  F1 {k.F1:F3}  support {k.Support}")).ToList(), "class", "scores");
         if (e.Confusion != null) output.Confusion(e.Confusion, p.ClassNames);
         foreach (var w in e.Warnings) output.Warning(w);
     }

@@ -45,11 +45,11 @@ public sealed class Output
             .Start(ctx => body(new SpectreSink(ctx)));
     }
 
-    public void Table(string title, IReadOnlyList<(string Key, string Value)> rows)
+    public void Table(string title, IReadOnlyList<(string Key, string Value)> rows, string keyHeader = "metric", string valueHeader = "value")
     {
         if (Interactive)
         {
-            var t = new Table().Title(Markup.Escape(title)).AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+            var t = new Table().Title(Markup.Escape(title)).AddColumn(Markup.Escape(keyHeader)).AddColumn(new TableColumn(Markup.Escape(valueHeader)).RightAligned());
             foreach (var (k, v) in rows) t.AddRow(Markup.Escape(k), Markup.Escape(v));
             AnsiConsole.Write(t);
             return;
