@@ -86,14 +86,10 @@ public static class TorchSave
 
     private static Dictionary<string, Tensor> Read(ZipArchive zip, string source)
     {
+        if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
+            throw Err(source, "this is a TorchScript archive (torch.jit.save), not a state dict; in PyTorch save model.state_dict() with torch.save instead.");
         var pkls = zip.Entries.Where(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)).ToList();
-        if (pkls.Count == 0)
-        {
-            bool script = zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal));
-            throw Err(source, script
-                ? "this is a TorchScript archive (torch.jit.save), not a state dict; in PyTorch save model.state_dict() with torch.save instead."
-                : "the zip has no data.pkl record, so it is not a torch.save file.");
-        }
+        if (pkls.Count == 0) throw Err(source, "the zip has no data.pkl record, so it is not a torch.save file.");
         if (pkls.Count > 1) throw Err(source, $"the zip has {pkls.Count} data.pkl records ({string.Join(", ", pkls.Select(p => p.FullName))}); torch.save writes one.");
         var pkl = pkls[0];
         string prefix = pkl.FullName[..^"data.pkl".Length];
@@ -199,17 +195,17 @@ public static class TorchSave
         }
         switch (t.Storage.Type.Name)
         {
-            case "FloatStorage": return Tensor.FromArray(Gather(index, i => BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * 4)))), shape);
-            case "HalfStorage": return Tensor.FromArray(Gather(index, i => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan((int)(i * 2)))), shape);
-            case "BFloat16Storage": return Tensor.FromArray(Gather(index, i => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan((int)(i * 2))) << 16)), shape);
-            case "DoubleStorage": return Tensor.FromArray(Gather(index, i => BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * 8)))), shape);
-            case "LongStorage": return Tensor.FromArray(Gather(index, i => BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan((int)(i * 8)))), shape);
-            case "IntStorage": return Tensor.FromArray(Gather(index, i => (long)BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan((int)(i * 4)))), shape);
-            case "ShortStorage": return Tensor.FromArray(Gather(index, i => (long)BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan((int)(i * 2)))), shape);
-            case "CharStorage": return Tensor.FromArray(Gather(index, i => (long)(sbyte)bytes[i]), shape);
-            case "ByteStorage": return Tensor.FromArray(Gather(index, i => (long)bytes[i]), shape);
+            case "FloatStorage": return Shaped(Gather(index, i => BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * 4)))), shape);
+            case "HalfStorage": return Shaped(Gather(index, i => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan((int)(i * 2)))), shape);
+            case "BFloat16Storage": return Shaped(Gather(index, i => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan((int)(i * 2))) << 16)), shape);
+            case "DoubleStorage": return Shaped(Gather(index, i => BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * 8)))), shape);
+            case "LongStorage": return Shaped(Gather(index, i => BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan((int)(i * 8)))), shape);
+            case "IntStorage": return Shaped(Gather(index, i => (long)BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan((int)(i * 4)))), shape);
+            case "ShortStorage": return Shaped(Gather(index, i => (long)BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan((int)(i * 2)))), shape);
+            case "CharStorage": return Shaped(Gather(index, i => (long)(sbyte)bytes[i]), shape);
+            case "ByteStorage": return Shaped(Gather(index, i => (long)bytes[i]), shape);
             default: // BoolStorage
-                return Tensor.FromArray(Gather(index, i => bytes[i] switch
+                return Shaped(Gather(index, i => bytes[i] switch
                 {
                     0 => false,
                     1 => true,
@@ -217,6 +213,12 @@ public static class TorchSave
                 }), shape);
         }
     }
+
+    /// <summary>FromArray reads an empty shape as "1-D"; a 0-d tensor (num_batches_tracked) is reshaped to ().</summary>
+    private static Tensor Shaped(float[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
+    private static Tensor Shaped(double[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
+    private static Tensor Shaped(long[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
+    private static Tensor Shaped(bool[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
 
     private static T[] Gather<T>(long[] index, Func<long, T> read)
     {
