@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text;
 using Kindling.IO.Torch;
 using Kindling.NN;
@@ -105,26 +106,40 @@ public static class TorchSave
 
         var leaves = new List<(string Name, TensorRef T)>();
         Flatten(root, "", leaves, 0, source);
-        var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        // A storage is read once, straight into an array of its element type where the machine's byte order allows;
+        // a tensor that is the whole of a storage used by no other tensor takes that array without a copy.
+        var uses = leaves.GroupBy(l => l.T.Storage.Key).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var storages = new Dictionary<string, Array>(StringComparer.Ordinal);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, t) in leaves)
         {
-            if (!storages.TryGetValue(t.Storage.Key, out var bytes))
+            if (!storages.TryGetValue(t.Storage.Key, out var data))
             {
                 var entry = zip.GetEntry(prefix + "data/" + t.Storage.Key)
                     ?? throw Err(source, $"tensor '{name}' refers to storage '{t.Storage.Key}' but the zip has no record '{prefix}data/{t.Storage.Key}'.");
                 long expected = t.Storage.NumEl * t.Storage.Type.ElementSize;
                 if (t.Storage.NumEl > Array.MaxLength || entry.Length != expected)
                     throw Err(source, $"storage '{t.Storage.Key}' (tensor '{name}') claims {t.Storage.NumEl} elements of torch.{t.Storage.Type.Name} ({t.Storage.NumEl}×{t.Storage.Type.ElementSize} bytes) but its record holds {entry.Length} bytes.");
-                if (expected > Array.MaxLength) throw Err(source, $"storage '{t.Storage.Key}' is {expected} bytes, larger than one .NET array can hold.");
-                bytes = ReadEntry(entry, expected, source);
-                storages[t.Storage.Key] = bytes;
+                if (expected > Array.MaxLength && !(BitConverter.IsLittleEndian && IsDirect(t.Storage.Type)))
+                    throw Err(source, $"storage '{t.Storage.Key}' is {expected} bytes, larger than one .NET array can hold.");
+                int n = (int)t.Storage.NumEl;
+                data = !BitConverter.IsLittleEndian ? new byte[expected] : t.Storage.Type.Name switch
+                {
+                    "FloatStorage" => new float[n],
+                    "DoubleStorage" => new double[n],
+                    "LongStorage" => new long[n],
+                    _ => new byte[expected],
+                };
+                ReadInto(entry, data, source);
+                storages[t.Storage.Key] = data;
             }
             if (result.ContainsKey(name)) throw Err(source, $"the name '{name}' appears twice after flattening nested dicts.");
-            result[name] = Materialize(name, t, bytes, source);
+            result[name] = Materialize(name, t, data, uses[t.Storage.Key] == 1, source);
         }
         return result;
     }
+
+    private static bool IsDirect(StorageType t) => t.Name is "FloatStorage" or "DoubleStorage" or "LongStorage";
 
     private static void Flatten(object? v, string prefix, List<(string, TensorRef)> leaves, int depth, string source)
     {
@@ -153,19 +168,44 @@ public static class TorchSave
     private static byte[] ReadEntry(ZipArchiveEntry entry, long maxLength, string source)
     {
         if (entry.Length > maxLength) throw Err(source, $"record '{entry.FullName}' is {entry.Length} bytes, above the {maxLength} expected.");
-        int n = (int)entry.Length;
-        var buf = new byte[n];
-        try
-        {
-            using var s = entry.Open();
-            int got = s.ReadAtLeast(buf, n, throwOnEndOfStream: false);
-            if (got != n) throw Err(source, $"record '{entry.FullName}' is truncated: {got} of {n} bytes.");
-        }
-        catch (InvalidDataException e) { throw Err(source, $"record '{entry.FullName}' is damaged ({e.Message}).", e); }
+        var buf = new byte[entry.Length];
+        ReadInto(entry, buf, source);
         return buf;
     }
 
-    private static Tensor Materialize(string name, TensorRef t, byte[] bytes, string source)
+    /// <summary>Fills <paramref name="dest"/> (an array of a primitive type) with the record's bytes, which must be exactly its size.</summary>
+    private static void ReadInto(ZipArchiveEntry entry, Array dest, string source)
+    {
+        var h = GCHandle.Alloc(dest, GCHandleType.Pinned);
+        try
+        {
+            long n = dest switch
+            {
+                float[] a => 4L * a.Length,
+                double[] a => 8L * a.Length,
+                long[] a => 8L * a.Length,
+                _ => ((byte[])dest).LongLength,
+            };
+            using var s = entry.Open();
+            long got = 0;
+            unsafe
+            {
+                byte* p = (byte*)h.AddrOfPinnedObject();
+                while (got < n)
+                {
+                    int chunk = (int)Math.Min(n - got, 1 << 30);
+                    int read = s.ReadAtLeast(new Span<byte>(p + got, chunk), chunk, throwOnEndOfStream: false);
+                    got += read;
+                    if (read < chunk) break;
+                }
+            }
+            if (got != n) throw Err(source, $"record '{entry.FullName}' is truncated: {got} of {n} bytes.");
+        }
+        catch (InvalidDataException e) { throw Err(source, $"record '{entry.FullName}' is damaged ({e.Message}).", e); }
+        finally { h.Free(); }
+    }
+
+    private static Tensor Materialize(string name, TensorRef t, Array data, bool soleUser, string source)
     {
         int rank = t.Size.Length;
         long count = 1, last = t.Offset;
@@ -178,6 +218,16 @@ public static class TorchSave
         if (count > int.MaxValue) throw Err(source, $"tensor '{name}' has shape ({string.Join(", ", t.Size)}), more than {int.MaxValue} elements (Kindling tensors are int-indexed).");
         if (count > 0 && last >= t.Storage.NumEl)
             throw Err(source, $"tensor '{name}' (shape ({string.Join(", ", t.Size)}), stride ({string.Join(", ", t.Stride)}), offset {t.Offset}) reaches element {last} of a storage of {t.Storage.NumEl} elements.");
+
+        switch (data)
+        {
+            // The common types, read as such: a block copy (or the storage itself) when the view is row-major, as
+            // every parameter PyTorch saves is, and a strided gather otherwise.
+            case float[] f: return Shaped(Strided(f, t, count, soleUser), shape);
+            case double[] d: return Shaped(Strided(d, t, count, soleUser), shape);
+            case long[] l: return Shaped(Strided(l, t, count, soleUser), shape);
+        }
+        var bytes = (byte[])data;
 
         // The storage index of each element in row-major order.
         var index = new long[count];
@@ -214,17 +264,48 @@ public static class TorchSave
         }
     }
 
-    /// <summary>FromArray reads an empty shape as "1-D"; a 0-d tensor (num_batches_tracked) is reshaped to ().</summary>
-    private static Tensor Shaped(float[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
-    private static Tensor Shaped(double[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
-    private static Tensor Shaped(long[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
-    private static Tensor Shaped(bool[] a, int[] shape) => shape.Length == 0 ? Tensor.FromArray(a, 1).Reshape([]) : Tensor.FromArray(a, shape);
+    /// <summary>Wraps the array (no copy: it is ours alone) in a tensor of that shape.</summary>
+    private static Tensor Shaped<T>(T[] a, int[] shape) where T : unmanaged => Tensor.Wrap(a, shape);
 
     private static T[] Gather<T>(long[] index, Func<long, T> read)
     {
         var r = new T[index.Length];
         for (int i = 0; i < r.Length; i++) r[i] = read(index[i]);
         return r;
+    }
+
+    private static T[] Strided<T>(T[] src, TensorRef t, long count, bool soleUser) where T : unmanaged
+    {
+        if (count == 0) return [];
+        if (IsRowMajor(t.Size, t.Stride))
+            return soleUser && t.Offset == 0 && count == src.Length ? src : src.AsSpan((int)t.Offset, (int)count).ToArray();
+        int rank = t.Size.Length;
+        var r = new T[count];
+        long inner = t.Size[rank - 1], step = t.Stride[rank - 1];
+        var pos = new long[rank - 1];
+        for (long i = 0; i < count; i += inner)
+        {
+            long o = t.Offset;
+            for (int k = 0; k < rank - 1; k++) o += pos[k] * t.Stride[k];
+            for (long j = 0; j < inner; j++) r[i + j] = src[(int)(o + j * step)];
+            for (int k = rank - 2; k >= 0; k--)
+            {
+                if (++pos[k] < t.Size[k]) break;
+                pos[k] = 0;
+            }
+        }
+        return r;
+    }
+
+    private static bool IsRowMajor(long[] size, long[] stride)
+    {
+        long expected = 1;
+        for (int k = size.Length - 1; k >= 0; k--)
+        {
+            if (size[k] != 1 && stride[k] != expected) return false;
+            expected *= size[k];
+        }
+        return true;
     }
 
     private static long SaturatingMul(long a, long b) => a == 0 || b == 0 ? 0 : (a > long.MaxValue / b ? long.MaxValue : a * b);
