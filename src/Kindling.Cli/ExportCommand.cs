@@ -45,6 +45,7 @@ public static class ExportCommand
             Onnx.Export(model, [1, c.FeatureNames!.Length], onnxPath, options);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserError($"--onnx '{onnxPath}' is not writable: {e.Message}"); }
+        catch (NotSupportedException e) { throw new UserError($"run '{run}' cannot be exported to ONNX yet: {e.Message}"); }
         var outputs = options.Probabilities == OnnxProbabilities.None ? "output" : "output, probabilities";
         Console.WriteLine($"wrote {onnxPath}: input 'input' (batch, {c.FeatureNames!.Length}) raw features; outputs {outputs}");
         return 0;
