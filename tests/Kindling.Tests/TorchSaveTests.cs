@@ -241,6 +241,28 @@ public class TorchSaveTests
     }
 
     [Fact]
+    public void ACompressedStorageThatInflatesHugelyIsRefusedBeforeAllocating()
+    {
+        // 68 MB of zeros deflate to well under 1 MB: the claimed storage matches the record, but the file does not hold it.
+        const int n = 17 << 20;
+        var path = Path.Combine(Path.GetTempPath(), "kindling-torch-bomb-" + Guid.NewGuid().ToString("N")[..8] + ".pt");
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            using (var s = zip.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open()) s.Write(new Pickle().StateDict(p => p.Tensor(n, 0, [n], [1])));
+            using (var s = zip.CreateEntry("archive/data/0", CompressionLevel.Fastest).Open()) s.Write(new byte[4L * n]);
+        }
+        try
+        {
+            Assert.True(new FileInfo(path).Length < 1 << 20);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<TorchSaveException>(() => TorchSave.Load(path));
+            Assert.Contains("zip bomb", e.Message);
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the storage was allocated before the check");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void MalformedPicklesAreRefused()
     {
         var ok = new Pickle().StateDict(p => p.Tensor(16, 0, [4], [1]));

@@ -36,6 +36,9 @@ public static class TorchSave
 
     private const int MaxNesting = 32;
 
+    /// <summary>Largest accepted ratio of a storage record's size to its compressed size (above 64 MB).</summary>
+    private const long MaxInflation = 100;
+
     /// <summary>Reads the state dict in <paramref name="path"/>: names (in the file's order) → tensors.</summary>
     /// <exception cref="TorchSaveException">The file is damaged, in another format, or its pickle asks for anything a state dict does not need.</exception>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
@@ -120,6 +123,9 @@ public static class TorchSave
                 long expected = t.Storage.NumEl * t.Storage.Type.ElementSize;
                 if (t.Storage.NumEl > Array.MaxLength || entry.Length != expected)
                     throw Err(source, $"storage '{t.Storage.Key}' (tensor '{name}') claims {t.Storage.NumEl} elements of torch.{t.Storage.Type.Name} ({t.Storage.NumEl}×{t.Storage.Type.ElementSize} bytes) but its record holds {entry.Length} bytes.");
+                // torch.save stores records uncompressed; a small record that inflates to a huge storage is a zip bomb.
+                if (entry.Length > MaxInflation * Math.Max(entry.CompressedLength, 1) && entry.Length > 64L << 20)
+                    throw Err(source, $"storage record '{entry.FullName}' inflates from {entry.CompressedLength} to {entry.Length} bytes (more than {MaxInflation}×); torch.save does not compress storages, so this is refused as a zip bomb.");
                 if (expected > Array.MaxLength && !(BitConverter.IsLittleEndian && IsDirect(t.Storage.Type)))
                     throw Err(source, $"storage '{t.Storage.Key}' is {expected} bytes, larger than one .NET array can hold.");
                 int n = (int)t.Storage.NumEl;
