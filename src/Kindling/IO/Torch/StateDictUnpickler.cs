@@ -46,7 +46,6 @@ internal sealed class StateDictUnpickler
         new StorageType("BoolStorage", 1),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
-    private static readonly object Mark = new();
     private const int MaxMemo = 1 << 20;
     private const int MaxRank = 64;
 
@@ -274,7 +273,6 @@ internal sealed class StateDictUnpickler
     private object? Pop(int at)
     {
         var v = Peek(at);
-        if (ReferenceEquals(v, Mark)) throw Err(at, "stack underflow: malformed pickle.");
         _stack.RemoveAt(_stack.Count - 1);
         return v;
     }
