@@ -227,6 +227,22 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void FixedBatchExportDeclaresEveryDimension()
+    {
+        var model = new Sequential(new Linear(3, 2, generator: new Generator(2)), new Softmax());
+        var fixedModel = global::Kindling.IO.OnnxProto.ModelProto.Parser.ParseFrom(Onnx.ExportToBytes(model, [4, 3], new OnnxExportOptions { DynamicBatch = false, InputName = "x", OutputName = "y" }));
+        Assert.Equal([4L, 3L], fixedModel.Graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimValue));
+        Assert.Equal([4L, 2L], fixedModel.Graph.Output[0].Type.TensorType.Shape.Dim.Select(d => d.DimValue));
+        Assert.Equal("y", fixedModel.Graph.Output[0].Name);
+        var dynamicModel = global::Kindling.IO.OnnxProto.ModelProto.Parser.ParseFrom(Onnx.ExportToBytes(model, [4, 3]));
+        Assert.Equal("batch", dynamicModel.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam);
+        Assert.Equal(17, dynamicModel.OpsetImport.Single().Version);
+        Assert.Equal(8, dynamicModel.IrVersion);
+        var x = Tensor.Randn([4, 3], new Generator(3));
+        AssertClose(Kindling(model, x), RunOrt(Onnx.ExportToBytes(model, [4, 3], new OnnxExportOptions { DynamicBatch = false, InputName = "x", OutputName = "y" }), x, "x")["y"], "fixed batch");
+    }
+
+    [Fact]
     public void ExportWritesTheFileAtomically()
     {
         var dir = Directory.CreateTempSubdirectory("kindling-onnx-");

@@ -4,7 +4,11 @@ namespace Kindling.IO;
 
 /// <summary>
 /// The ONNX form of each built-in layer, one entry per layer type. A new layer type is supported by adding one
-/// <c>Onnx.Register</c> line here (or by calling <see cref="Onnx.Register{T}"/> from outside the library).
+/// <c>Onnx.Register</c> line here (or by calling <see cref="Onnx.Register{T}"/> from outside the library), e.g. a
+/// convolution as <c>g.Node("Conv", [x, g.Initializer("weight", m.Weight), g.Initializer("bias", m.Bias)],
+/// ("kernel_shape", k), ("strides", s), ("pads", [.. p, .. p]), ("dilations", d), ("group", groups))</c>, a pooling
+/// layer as MaxPool/AveragePool (ceil_mode, count_include_pad), AdaptiveAvgPool2d to (1, 1) as GlobalAveragePool,
+/// BatchNorm2d through <see cref="BatchNormalization"/>, Unflatten as a Reshape whose leading 0 keeps the batch.
 /// </summary>
 internal static class OnnxLayerExporters
 {
@@ -62,14 +66,21 @@ internal static class OnnxLayerExporters
         return g.Node("Reshape", [x, g.Int64Initializer("shape", [.. target])]);
     }
 
-    /// <summary>Evaluation-mode batch norm with the running statistics; ones and zeros stand in for a missing affine.</summary>
-    private static string ExportBatchNorm(BatchNorm1d m, OnnxGraph g, string x, int[] shape)
+    private static string ExportBatchNorm(BatchNorm1d m, OnnxGraph g, string x, int[] shape) =>
+        BatchNormalization(g, x, m.NumFeatures, m.Weight, m.Bias, m.RunningMean, m.RunningVar, m.Eps, m.Momentum);
+
+    /// <summary>
+    /// Evaluation-mode batch norm over dimension 1 of (N, C, …) with the running statistics; ones and zeros stand in for
+    /// a missing affine. Shared by every BatchNorm*d (one entry each).
+    /// </summary>
+    internal static string BatchNormalization(OnnxGraph g, string x, int numFeatures, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar, double eps, double momentum)
     {
-        int c = m.NumFeatures;
-        var scale = m.Weight != null ? g.Initializer("weight", m.Weight) : g.FloatInitializer("weight", Enumerable.Repeat(1.0, c).ToArray(), [c]);
-        var bias = m.Bias != null ? g.Initializer("bias", m.Bias) : g.FloatInitializer("bias", new double[c], [c]);
-        return g.Node("BatchNormalization", [x, scale, bias, g.Initializer("running_mean", m.RunningMean), g.Initializer("running_var", m.RunningVar)],
-            ("epsilon", m.Eps), ("momentum", 1 - m.Momentum));
+        int c = numFeatures;
+        var scale = weight != null ? g.Initializer("weight", weight) : g.FloatInitializer("weight", Enumerable.Repeat(1.0, c).ToArray(), [c]);
+        var b = bias != null ? g.Initializer("bias", bias) : g.FloatInitializer("bias", new double[c], [c]);
+        // ONNX's momentum weighs the running value (1 − PyTorch's); it does not affect inference.
+        return g.Node("BatchNormalization", [x, scale, b, g.Initializer("running_mean", runningMean), g.Initializer("running_var", runningVar)],
+            ("epsilon", eps), ("momentum", 1 - momentum));
     }
 
     /// <summary>LayerNormalization over the trailing normalized dimensions (opset 17's operator).</summary>
