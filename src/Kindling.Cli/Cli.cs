@@ -44,7 +44,7 @@ public static class Cli
         public readonly Option<string> Scale = Opt("--scale", "standard (fit on training data only) or none.", "standard");
         public readonly Option<ulong> Seed = Opt("--seed", "Random seed (splits, initialisation, shuffling, dropout).", 42UL);
         public readonly Option<int> Threads = Opt("--threads", "Threads for the kernels.", Environment.ProcessorCount);
-        public readonly Option<string?> Init = new("--init") { Description = "Initial weights: a safetensors file with PyTorch state_dict names." };
+        public readonly Option<string?> Init = new("--init") { Description = "Initial weights with PyTorch state_dict names: a safetensors file, or a torch.save state dict (.pt/.pth)." };
         public readonly Option<bool> Shuffle = Opt("--shuffle", "Shuffle the training data each epoch (true|false).", true);
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/<timestamp>)." };
         public readonly Option<bool> Overwrite = Opt("--overwrite", "Replace an existing run in --out.", false);

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Kindling.Cli;
 
-// kindling: train, compare, evaluate and predict with Kindling from the command line.
+// kindling: train, compare, evaluate, predict and export with Kindling from the command line.
 // Exit codes: 0 success, 1 user error (one line on stderr), 2 usage error, 130 interrupted (checkpoint saved).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -20,6 +20,7 @@ root.Subcommands.Add(train);
 root.Subcommands.Add(Cli.CompareCommand());
 root.Subcommands.Add(Cli.EvalCommand());
 root.Subcommands.Add(Cli.PredictCommand());
+root.Subcommands.Add(ExportCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -73,7 +73,12 @@ public static class Trainer
         var (model, dropGen) = ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, c);
         if (c.Init != null)
         {
-            try { Safetensors.LoadModule(c.Init, model); }
+            // PyTorch's own torch.save files (.pt/.pth) as well as safetensors.
+            try
+            {
+                if (c.Init.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || c.Init.EndsWith(".pth", StringComparison.OrdinalIgnoreCase)) TorchSave.LoadModule(c.Init, model);
+                else Safetensors.LoadModule(c.Init, model);
+            }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException) { throw new UserError($"--init {c.Init}: {e.Message}"); }
         }
         var opt = MakeOptimizer(c, model);
