@@ -123,7 +123,7 @@ public class TorchSaveTests
             string[] train = ["train", "--data", csv, "--target", "y", "--hidden", "8", "--batch-norm", "--epochs", "1", "--out", Path.Combine(dir.FullName, "run")];
             var ok = CliTests.Run([.. train, "--init", Fixture("mlp.pt")]);
             Assert.True(ok.Code == 0, ok.Err + ok.Out);
-            var bad = CliTests.Run([.. train, "--init", Fixture("hostile_system.pt")]);
+            var bad = CliTests.Run([.. train, "--init", Fixture("hostile_system.pt"), "--overwrite"]);
             Assert.Equal(1, bad.Code);
             Assert.Single(bad.Err.Trim().Split('\n'));
             Assert.Contains("refusing global 'posix.system'", bad.Err);
