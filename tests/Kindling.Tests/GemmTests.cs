@@ -256,8 +256,17 @@ public class GemmTests
     [Fact]
     public void EmptyShapesAreNoOps()
     {
-        Gemm.Sgemm(false, false, 0, 5, 3, 1f, [], 3, new float[15], 5, 0f, [], 5);
-        Gemm.Sgemm(false, false, 5, 0, 3, 1f, new float[15], 3, [], 1, 0f, new float[5], 1);
+        // m = 0 or n = 0: nothing to compute, and C (here with spare sentinel values past the empty matrix) is not
+        // touched even with beta = 0, which would otherwise overwrite it.
+        var c0 = new[] { 7f, 8f, 9f };
+        Gemm.Sgemm(false, false, 0, 5, 3, 1f, [], 3, new float[15], 5, 0f, c0, 5);
+        Assert.Equal(new[] { 7f, 8f, 9f }, c0);
+        var c1 = Enumerable.Range(1, 5).Select(i => (float)i).ToArray();
+        Gemm.Sgemm(false, false, 5, 0, 3, 1f, Enumerable.Repeat(1f, 15).ToArray(), 3, [], 1, 0f, c1, 1);
+        Assert.Equal(new[] { 1f, 2f, 3f, 4f, 5f }, c1);
+        var d1 = new[] { 3.0, 4.0 };
+        Gemm.Dgemm(false, false, 2, 0, 4, 1.0, new double[8], 4, [], 1, 0.0, d1, 1);
+        Assert.Equal(new[] { 3.0, 4.0 }, d1);
     }
 
     [Fact]

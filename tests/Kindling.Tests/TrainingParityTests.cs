@@ -121,7 +121,9 @@ public class TrainingParityTests
         for (int i = 0; i < lrs.Length; i++)
         {
             Assert.True(Math.Abs(lrs[i] - opt.ParamGroups[0].Lr!.Value) <= 1e-12 + 1e-9 * lrs[i], $"{name} step {i}: lr {opt.ParamGroups[0].Lr} vs PyTorch {lrs[i]}");
-            double mom = opt.ParamGroups[0].Momentum ?? 0.9;
+            // The momentum SGD actually uses: the group's (which OneCycleLR must set) or else the optimizer's own.
+            if (name == "onecycle") Assert.True(opt.ParamGroups[0].Momentum != null, "OneCycleLR left the group momentum unset");
+            double mom = opt.ParamGroups[0].Momentum ?? opt.Momentum;
             Assert.True(Math.Abs(moms[i] - mom) <= 1e-9, $"{name} step {i}: momentum {mom} vs PyTorch {moms[i]}");
             if (i + 1 < lrs.Length) sch.Step();
         }
