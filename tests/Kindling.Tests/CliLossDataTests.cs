@@ -108,17 +108,17 @@ public class CliLossDataTests
         const int n = 200;
         var rnd = new Random(4);
         var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray();
-        // 5×5 images whose brightness encodes the label, so the model can learn something.
-        var pixels = Enumerable.Range(0, n * 25).Select(k => (byte)Math.Clamp(labels[k / 25] * 25 + rnd.Next(-10, 10), 0, 255)).ToArray();
-        File.WriteAllBytes(Path.Combine(folder, "train-images-idx3-ubyte"), Idx([n, 5, 5], pixels));
+        // 28×28 images whose brightness encodes the label, so the model can learn something.
+        var pixels = Enumerable.Range(0, n * 784).Select(k => (byte)Math.Clamp(labels[k / 784] * 25 + rnd.Next(-10, 10), 0, 255)).ToArray();
+        File.WriteAllBytes(Path.Combine(folder, "train-images-idx3-ubyte"), Idx([n, 28, 28], pixels));
         File.WriteAllBytes(Path.Combine(folder, "train-labels-idx1-ubyte"), Idx([n], labels));
         var run = Path.Combine(dir, "run");
         var r = CliHarness.Ok("train", "--data", folder, "--epochs", "2", "--hidden", "8", "--out", run);
-        Assert.Contains("144 train, 16 validation, 40 test rows, 25 features", r.Out); // 200 rows: 20 % test, 10 % of the rest validation
+        Assert.Contains("144 train, 16 validation, 40 test rows, 784 features", r.Out); // 200 rows: 20 % test, 10 % of the rest validation
         var cfg = CliHarness.Config(run);
-        Assert.Equal(25, cfg["feature_names"]!.AsArray().Count);
+        Assert.Equal(784, cfg["feature_names"]!.AsArray().Count);
         Assert.Equal("Ankle boot", cfg["class_names"]!.AsArray()[9]!.GetValue<string>());
-        Assert.Equal(new[] { 8, 25 }, Safetensors.Load(Path.Combine(run, "model.safetensors")).Tensors["0.weight"].Shape);
+        Assert.Equal(new[] { 8, 784 }, Safetensors.Load(Path.Combine(run, "model.safetensors")).Tensors["0.weight"].Shape);
     }
 
     [SkippableFact]
