@@ -122,7 +122,12 @@ public class NNExtrasParityTests
         using (Autograd.NoGrad())
         {
             var y1 = model.Call(x).ToDoubleArray();
-            Close(D2(e["y"]!).SelectMany(r => r).ToArray(), y1, 1e-5, "eval output");
+            // Two float32 training steps through BatchNorm leave rounding of ~1e-5 here (PyTorch-float32 is 2e-5 off its
+            // float64 answer): allowed is 4× PyTorch-float32's own distance, plus 1e-6.
+            var y64 = D2(e["y"]!).SelectMany(r => r).ToArray();
+            var y32 = D2(e["y32"]!).SelectMany(r => r).ToArray();
+            for (int i = 0; i < y64.Length; i++)
+                Assert.True(Math.Abs(y1[i] - y64[i]) <= 4 * Math.Abs(y32[i] - y64[i]) + 1e-6, $"eval output[{i}]: {y1[i]:R}, PyTorch float64 {y64[i]:R}, float32 {y32[i]:R}");
             Assert.Equal(y1, model.Call(x).ToDoubleArray()); // deterministic: no dropout mask in eval
         }
         model.Train();

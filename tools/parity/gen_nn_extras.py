@@ -59,9 +59,9 @@ def init():
     return {"gains": gains, "fans": fans, "dists": dists}
 
 
-def eval_mode():
+def eval_mode(dtype=torch.float64):
     torch.manual_seed(3)
-    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Dropout(0.5))
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Dropout(0.5)).to(dtype)
     state = {k: v.tolist() for k, v in model.state_dict().items() if k.startswith("0.")}
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     batches = [[[0.1 * (i + j) - 0.3 * j * j for j in range(4)] for i in range(6)], [[math.sin(i + 2 * j) for j in range(4)] for i in range(6)]]
@@ -70,12 +70,16 @@ def eval_mode():
         opt.zero_grad()
         # Dropout is in the training graph; with p = 0.5 its mask is random, so train on the BatchNorm output instead and
         # let eval() be judged on running stats and the absence of dropout.
-        model[1](model[0](torch.tensor(b))).pow(2).mean().backward()
+        model[1](model[0](torch.tensor(b, dtype=dtype))).pow(2).mean().backward()
         opt.step()
     model.eval()
     x = [[0.5, -1.0, 2.0, 0.0], [1.5, 0.25, -0.5, 3.0]]
     with torch.no_grad():
-        y = model(torch.tensor(x))
+        y = model(torch.tensor(x, dtype=dtype))
+    if dtype == torch.float64:
+        # PyTorch's own float32 answer: the running variance is small, so BatchNorm amplifies float32 rounding.
+        return {**eval_mode(torch.float32), "y": y.tolist(), "y32": eval_mode(torch.float32)["y"],
+                "running_mean": model[1].running_mean.tolist(), "running_var": model[1].running_var.tolist()}
     return {"init": state, "batches": batches, "lr": 0.1, "x": x, "y": y.tolist(),
             "running_mean": model[1].running_mean.tolist(), "running_var": model[1].running_var.tolist()}
 
