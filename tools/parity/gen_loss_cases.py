@@ -282,6 +282,7 @@ REASONS = [
     (r"ce-err-one-column-binary-labels", ["target 1", "BCEWithLogits"]),
     (r"ce-err-negative-target-ignore-other", ["target -2", "out of range"]),
     (r"err-negative-target", ["target -1", "out of range"]),
+    (r"mm-err-target-oob", ["target 3", "out of range", "0..2)"]),  # no ignore_index to offer
     (r"err-(unbatched-)?target-oob", ["target 3", "out of range"]),
     (r"err-batch-mismatch", ["batch size"]),
     (r"ce-err-prob-target-ignore-index", ["ignore_index", "probability targets"]),
