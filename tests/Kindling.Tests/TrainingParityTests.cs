@@ -9,8 +9,9 @@ namespace Kindling.Tests;
 /// Trains the source material's three models from PyTorch-written initial weights on the same batches as
 /// tools/parity/gen_training.py and checks every step's loss against PyTorch's float64 run of the same configuration (a
 /// reference that does not drift): Kindling's float32 loss must be within <see cref="Multiple"/>× PyTorch-float32's own
-/// relative distance from it so far (never less than <see cref="Floor"/>). Chaotic configurations are compared only up
-/// to the step where PyTorch-float32 is still within 1 % of float64 (the generator's steps_compared).
+/// relative distance from it so far (the largest over stock PyTorch and four equally valid float32 variants; never less
+/// than <see cref="Floor"/>). Chaotic configurations are compared only up to the step where a float32 run leaves
+/// float64 by 1 % (the generator's steps_compared).
 /// </summary>
 public class TrainingParityTests
 {
@@ -57,9 +58,9 @@ public class TrainingParityTests
     }
 
     /// <summary>Kindling may be this many times further from the float64 truth than PyTorch-float32 is.</summary>
-    internal const double Multiple = 1e9;
+    internal const double Multiple = 3; // measured worst: 1.36× (house_10_128_1, sgd_nesterov_wd)
 
-    /// <summary>float32 resolution of a loss value: 8·2⁻²³ relative (PyTorch's own distance can be ~0 by luck).</summary>
+    /// <summary>float32 resolution of a loss value: 8·2⁻²³ relative (PyTorch's own distance can be ~0 at the first steps).</summary>
     internal const double Floor = 8 * 1.1920928955078125e-7;
 
     [Theory]
@@ -80,7 +81,6 @@ public class TrainingParityTests
         var drift32 = traj["drift32"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         int steps = traj["steps_compared"]!.GetValue<int>();
         Assert.InRange(steps, 50, truth.Length); // a configuration cut shorter than this compares too little
-        double worst = 0; int worstStep = 0;
         for (int s = 0; s < steps; s++)
         {
             var idx = Tensor.FromArray(Enumerable.Range(0, b).Select(r => (long)((s * b + r) % n)).ToArray());
@@ -91,11 +91,9 @@ public class TrainingParityTests
             // Kindling's float32 distance from PyTorch's float64 run, against PyTorch-float32's own distance so far.
             double rel = Math.Abs(loss.ItemDouble() - truth[s]) / Math.Abs(truth[s]);
             double ratio = rel / Math.Max(drift32[s], Floor);
-            if (ratio > worst) (worst, worstStep) = (ratio, s);
             Assert.True(ratio <= Multiple, $"step {s}: Kindling {loss.ItemDouble():R}, PyTorch float64 {truth[s]:R} (relative {rel:E2}); " +
                 $"PyTorch float32 is {drift32[s]:E2} away, so at most {Multiple}× max(that, {Floor:E1}) = {Multiple * Math.Max(drift32[s], Floor):E2} is allowed");
         }
-        File.AppendAllText("/tmp/i14ratios.txt", $"{modelName}/{optimizerName}: {steps} steps, worst {worst:F2}x (step {worstStep})\n");
     }
 
     public static IEnumerable<object[]> Schedules() => Data.Value["schedulers"]!.AsArray().Select(s => new object[] { s!["name"]!.GetValue<string>() });
