@@ -164,11 +164,12 @@ public static class Trainer
                         break;
                     }
                     total.Backward();
+                    double stepLr = opt.ParamGroups[0].Lr ?? opt.Lr; // the rate this step uses, before OneCycleLR moves it
                     opt.Step();
                     step++;
                     if (sched is OneCycleLR && step < (long)c.Epochs * batches) sched.Step();
                     lossSum += lv * idx.NumEl; seen += idx.NumEl; samples += idx.NumEl;
-                    steps.Add(new StepRow(step, epoch + 1, lv, opt.ParamGroups[0].Lr ?? opt.Lr));
+                    steps.Add(new StepRow(step, epoch + 1, lv, stepLr));
                     double rate = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9);
                     double remaining = ((double)(c.Epochs - epoch - 1) * n + (n - Math.Min(n, (b + 1) * bs))) / Math.Max(rate, 1e-9);
                     sink.Step(b + 1, lossSum / seen, rate, TimeSpan.FromSeconds(Math.Min(remaining, 359999)));

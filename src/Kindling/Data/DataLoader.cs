@@ -141,6 +141,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     internal static int[] Permutation(int n, Generator g)
     {
         var p = Identity(n);
+        lock (g.SyncRoot)
         for (int i = n - 1; i > 0; i--)
         {
             int j = (int)g.NextInt64(i + 1);
