@@ -89,6 +89,9 @@ def deliberate(loss, inputs):
             # PyTorch broadcasts (with a warning for mse/l1/...); a (N,1) prediction against an (N) target silently
             # becomes an (N,N) loss there, the classic regression bug, so Kindling requires equal shapes.
             return f"Kindling rejects {loss} with input {list(a)} and target {list(b)} of different shapes (PyTorch broadcasts them)"
+    if loss == "ctc_loss" and inputs["targets"].is_floating_point():
+        # PyTorch truncates float targets to class indices; a float label is almost always a mistake.
+        return "Kindling rejects ctc_loss with float targets (PyTorch truncates them to integers)"
     return None
 
 
@@ -305,12 +308,45 @@ def gen_deliberate():
             add("torch_suite_deliberate", f"deliberate-{loss}-{tag}", loss, {"input": a, "target": b}, {"reduction": "mean"})
 
 
+def gen_corners():
+    """Corners from test_nn.py's loss tests and the issue-12 review that the sample inputs above do not reach."""
+    torch.manual_seed(1)
+    F32, I64 = torch.float32, torch.int64
+    x = torch.randn(4, 3)
+    # Total weight zero: every target ignored, or every target's class weight 0 (the mean is 0/0 = NaN, so are the grads).
+    for loss in ("nll_loss", "cross_entropy"):
+        inp = x.log_softmax(1) if loss == "nll_loss" else x
+        for red in ("mean", "sum", "none"):
+            add("torch_suite_corners", f"corners-{loss}-all-ignored-{red}", loss, {"input": inp, "target": torch.full((4,), -100, dtype=I64)}, {"reduction": red})
+            add("torch_suite_corners", f"corners-{loss}-zero-weights-{red}", loss, {"input": inp, "target": torch.tensor([0, 1, 1, 0])},
+                {"reduction": red, "weight": torch.tensor([0.0, 0.0, 1.0])})
+    # multilabel_margin_loss on an empty batch.
+    for red in ("none", "sum"):
+        add("torch_suite_corners", f"corners-multilabel_margin-empty-{red}", "multilabel_margin_loss",
+            {"input": torch.zeros(0, 3), "target": torch.zeros(0, 3, dtype=I64)}, {"reduction": red})
+    # CTC: lengths must be integers; log_probs must not be empty in time.
+    lp = torch.randn(5, 2, 4).log_softmax(2)
+    tg = torch.tensor([[1, 2], [3, 1]])
+    il, tl = torch.tensor([5, 4]), torch.tensor([2, 1])
+    add("torch_suite_corners", "corners-ctc-float-input-lengths", "ctc_loss", {"log_probs": lp, "targets": tg, "input_lengths": il.to(F32), "target_lengths": tl}, {})
+    add("torch_suite_corners", "corners-ctc-float-target-lengths", "ctc_loss", {"log_probs": lp, "targets": tg, "input_lengths": il, "target_lengths": tl.to(F32)}, {})
+    add("torch_suite_corners", "corners-ctc-float-targets", "ctc_loss", {"log_probs": lp, "targets": tg.to(F32), "input_lengths": il, "target_lengths": tl}, {})
+    for red in ("none", "sum", "mean"):
+        add("torch_suite_corners", f"corners-ctc-empty-time-{red}", "ctc_loss",
+            {"log_probs": torch.zeros(0, 2, 4), "targets": tg, "input_lengths": torch.tensor([0, 0]), "target_lengths": torch.tensor([0, 0])},
+            {"reduction": red, "zero_infinity": False})
+        add("torch_suite_corners", f"corners-ctc-empty-batch-{red}", "ctc_loss",
+            {"log_probs": torch.zeros(5, 0, 4), "targets": torch.zeros(0, 2, dtype=I64), "input_lengths": torch.zeros(0, dtype=I64), "target_lengths": torch.zeros(0, dtype=I64)},
+            {"reduction": red})
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases")
     gen_opinfo()
     gen_common_nn()
     gen_modules()
     gen_deliberate()
+    gen_corners()
     for name, cases in sorted(FILES.items()):
         with open(os.path.join(out, name + ".jsonl"), "w") as f:
             for c in cases:
