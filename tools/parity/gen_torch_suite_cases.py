@@ -233,6 +233,30 @@ def module_call(module, args):
     return loss, kwargs
 
 
+def record_call(module, inp):
+    """Runs module(inp) and returns the first torch.nn.functional loss call it makes: (name, args, kwargs)."""
+    calls = []
+    saved = {}
+    for name in KNOWN:
+        fn = getattr(F, name)
+        saved[name] = fn
+
+        def wrapper(*a, __name=name, __fn=fn, **k):
+            calls.append((__name, a, k))
+            return __fn(*a, **k)
+        setattr(F, name, wrapper)
+    try:
+        with torch.no_grad():
+            module(*(inp if isinstance(inp, (tuple, list)) else (inp,)))
+    finally:
+        for name, fn in saved.items():
+            setattr(F, name, fn)
+    if not calls:
+        raise Skip("the module made no loss call")
+    name, a, k = calls[0]
+    return name, a, k
+
+
 def gen_common_nn():
     from torch.testing._internal import common_nn
     tests = list(common_nn.criterion_tests) + [t for t in common_nn.new_module_tests if "Loss" in t.get("module_name", "") + t.get("fullname", "")]
@@ -248,8 +272,18 @@ def gen_common_nn():
                 inp = t["input_fn"]()
             elif "input_size" in t:
                 inp = torch.randn(t["input_size"])
+            elif "input" in t:
+                inp = t["input"]
             else:
                 raise Skip("no input")
+            if not any(k in t for k in ("target_fn", "target", "target_size")):
+                # The *_no_reduce tests wrap a functional call in a module (wrap_functional) with the target captured
+                # in the closure: record the call the module makes instead.
+                loss, args, kwargs = record_call(module, inp)
+                inputs, opts = split(loss, args, kwargs)
+                desc = t.get("fullname") or t.get("module_name", "")
+                add("torch_suite_common_nn", f"common_nn-{desc}", loss, inputs, opts)
+                continue
             if "target_fn" in t:
                 target = t["target_fn"]()
             elif "target" in t:
