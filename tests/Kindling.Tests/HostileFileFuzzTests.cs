@@ -7,9 +7,6 @@ using Xunit.Abstractions;
 
 namespace Kindling.Tests;
 
-[CollectionDefinition("InProcessCli", DisableParallelization = true)]
-public sealed class InProcessCliCollection;
-
 /// <summary>
 /// Issue 12's bounded fuzz test: mutated safetensors (model, scaler, checkpoint), config.json, CSV and IDX files go
 /// through the command's own loaders (eval, train --resume, train --data). Every case must end in exit 0 (the mutation
@@ -20,34 +17,10 @@ public sealed class InProcessCliCollection;
 [Collection("InProcessCli")]
 public class HostileFileFuzzTests(ITestOutputHelper log)
 {
-    // ------------------------------------------------------------------ the command, in this process
-
-    private static readonly Assembly CliAssembly = Assembly.LoadFrom(CliDll());
-    private static readonly MethodInfo Main = CliAssembly.EntryPoint!;
-    // In one process the Ctrl+C flag outlives a run (a process would start fresh): reset it before each call.
-    private static readonly FieldInfo StopRequested = CliAssembly.GetType("Kindling.Cli.Trainer")!.GetField("StopRequested")!;
-    private static readonly object Gate = new();
-
-    private static string CliDll()
-    {
-        var config = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
-        return Path.Combine(Repo.Root, "src", "Kindling.Cli", "bin", config, "net10.0", "Kindling.Cli.dll");
-    }
-
-    /// <summary>Runs kindling's Main with captured output; an exception escaping Main is what a user would see as a crash.</summary>
     private static (int Code, string Err, Exception? Crash) Cli(params string[] args)
     {
-        lock (Gate)
-        {
-            var (out0, err0) = (Console.Out, Console.Error);
-            var err = new StringWriter();
-            Console.SetOut(TextWriter.Null);
-            Console.SetError(err);
-            StopRequested.SetValue(null, false);
-            try { return ((int)Main.Invoke(null, [args])!, err.ToString(), null); }
-            catch (TargetInvocationException e) { return (-1, err.ToString(), e.InnerException); }
-            finally { Console.SetOut(out0); Console.SetError(err0); }
-        }
+        var (r, crash) = InProcessCli.RunCatching(args);
+        return (r.Code, r.Err, crash);
     }
 
     // ------------------------------------------------------------------ base files
@@ -58,13 +31,8 @@ public class HostileFileFuzzTests(ITestOutputHelper log)
     {
         var root = CliRobustnessTests.Tmp("fuzz-base");
         var run = Path.Combine(root, "run");
-        Environment.SetEnvironmentVariable("KINDLING_STOP_AFTER_STEPS", "5");
-        try
-        {
-            var r = Cli("train", "--epochs", "2", "--hidden", "8", "--out", run);
-            Assert.True(r.Code == 130, $"base run: {r.Code} {r.Err} {r.Crash}");
-        }
-        finally { Environment.SetEnvironmentVariable("KINDLING_STOP_AFTER_STEPS", null); }
+        var (r, crash) = InProcessCli.RunCatching(["train", "--epochs", "2", "--hidden", "8", "--out", run], new() { ["KINDLING_STOP_AFTER_STEPS"] = "5" });
+        Assert.True(r.Code == 130, $"base run: {r.Code} {r.Err} {crash}");
         var rng = new Random(7);
         var sb = new StringBuilder("a,b,colour,label\n");
         string[] colours = ["red", "green", "blue"];
