@@ -250,6 +250,13 @@ public static class RunFolder
 
     private const string LockName = ".lock";
 
+    /// <summary>Releases the run-folder locks this process holds (the OS would at exit; Main calls this when a command ends).</summary>
+    public static void ReleaseLocks()
+    {
+        foreach (var fs in Locks) fs.Dispose();
+        Locks.Clear();
+    }
+
     /// <summary>
     /// Holds an exclusive lock on <paramref name="dir"/>/.lock until the process ends (the OS releases it even after
     /// kill -9), so two processes never write one run folder at once.
