@@ -15,23 +15,28 @@ public static class Commands
 
     public static int Train(TrainConfig c, bool resume)
     {
+        // Under mpirun every rank trains; only rank 0 prints and writes the run folder (see Program.cs and Trainer).
+        bool main = Kindling.Distributed.Distributed.IsMain;
+        int world = Kindling.Distributed.Distributed.WorldSize;
         var output = new Output();
         var dir = c.Out ?? DefaultOut();
-        RunFiles.EnsureWritable(dir);
+        if (main) RunFiles.EnsureWritable(dir);
         var p = ProblemBuilder.Build(c);
         var loss = LossChoice.Choose(p, c);
         c = c with
         {
             Out = dir, ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames,
-            TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version,
+            TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, WorldSize = world,
         };
-        if (!resume) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
+        if (!resume && main) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
         output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows, {p.XTrain.Size(1)} features");
         output.Info($"loss: {loss.Why}");
         foreach (var w in loss.Warnings) output.Warning(w);
-        output.Info($"model: {string.Join(" → ", new[] { p.XTrain.Size(1) }.Concat(c.Hidden).Append(loss.Outputs))} MLP ({c.Activation}), {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs, {c.Threads} threads");
-        SaveScaler(dir, p);
+        output.Info($"model: {string.Join(" → ", new[] { p.XTrain.Size(1) }.Concat(c.Hidden).Append(loss.Outputs))} MLP ({c.Activation}), {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs, {c.Threads} threads" +
+            (world > 1 ? $" per process × {world} processes (each takes its share of every batch of {c.BatchSize})" : ""));
+        if (main) SaveScaler(dir, p);
         var r = Trainer.Run(c, p, loss, dir, output, resume);
+        if (!main) return r.Interrupted ? 130 : 0;
         Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
         Trainer.WriteCurves(dir, r.Epochs, r.Steps);
         WriteTestMetrics(dir, r.Test);
@@ -109,6 +114,8 @@ public static class Commands
 
     public static int Compare(TrainConfig c, string? lossList)
     {
+        if (Kindling.Distributed.Distributed.WorldSize > 1)
+            throw new UserError("compare runs in one process; under mpirun use 'kindling train' (one loss per run).");
         var output = new Output { Quiet = true };
         var dir = c.Out ?? DefaultOut("compare-");
         RunFiles.EnsureWritable(dir);

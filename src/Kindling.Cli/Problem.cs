@@ -121,7 +121,10 @@ public static class ProblemBuilder
             var vi = Tensor.FromArray(perm[..nVal]);
             xVal = x.IndexSelect(0, vi); yVal = y.IndexSelect(0, vi);
         }
-        var ti = Tensor.FromArray(perm[nVal..]);
+        // Without --shuffle the training rows keep their file order (the splits above still draw their rows at random).
+        var trainRows = perm[nVal..];
+        if (!c.Shuffle) Array.Sort(trainRows);
+        var ti = Tensor.FromArray(trainRows);
         if (ti.NumEl == 0) throw new UserError($"no training rows left after the test and validation splits of {n} rows.");
         var xTrain = x.IndexSelect(0, ti);
         var yTrain = y.IndexSelect(0, ti);

@@ -45,6 +45,8 @@ public sealed record TrainConfig
     public string[]? TargetNames { get; init; }
     public int Outputs { get; init; }
     public string? KindlingVersion { get; init; }
+    /// <summary>Number of processes that trained the run (mpirun -np); a resume must use the same.</summary>
+    public int WorldSize { get; init; } = 1;
 
     public static readonly JsonSerializerOptions Json = new()
     {
