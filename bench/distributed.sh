@@ -15,8 +15,8 @@ first=1
 for cfg in 1x2 2x1 4x1; do
   np=${cfg%x*}; th=${cfg#*x}
   if [ "$np" = 1 ]; then k=$(dotnet "$B" ddp --threads "$th" --reps "$reps" --json)
-  else k=$(mpirun --allow-run-as-root --oversubscribe -np "$np" dotnet "$B" ddp --threads "$th" --reps "$reps" --json </dev/null | grep '^{'); fi
-  t=$(timeout 900 env PYENV_VERSION=system python3 bench/torch_ddp.py --np "$np" --threads "$th" --reps "$reps" --json | grep '^{')
+  else k=$(mpirun --allow-run-as-root --oversubscribe -np "$np" dotnet "$B" ddp --threads "$th" --reps "$reps" --json </dev/null | grep -o '{"impl".*'); fi
+  t=$(timeout 900 env PYENV_VERSION=system python3 bench/torch_ddp.py --np "$np" --threads "$th" --reps "$reps" --json | grep -o '{"impl".*')
   [ $first = 1 ] || echo "," >> "$out"; first=0
   echo "\"$cfg\": {\"kindling\": $k, \"pytorch\": $t}" >> "$out"
 done
