@@ -23,8 +23,8 @@ namespace Kindling.Distributed;
 /// <para><b>No overlap with backward.</b> PyTorch starts a bucket's allreduce while backward still computes earlier
 /// layers. Kindling's kernels already use every core the process is given, and Open MPI progresses a collective only
 /// inside MPI calls on the calling thread (no asynchronous progress thread in Open MPI 4.1's shared-memory path), so a
-/// second thread would compete with the GEMM for cores while adding MPI_THREAD_MULTIPLE locking. Measured in
-/// bench/README.md: the allreduce is a small fraction of the step for the models Kindling trains.</para>
+/// second thread would compete with the GEMM for cores while adding MPI_THREAD_MULTIPLE locking. bench/README.md
+/// has the measured allreduce time per step and a model of when communication dominates.</para>
 /// <para>Each gradient slot carries a presence flag: a parameter that received no gradient on any rank keeps
 /// <c>Grad == null</c> (the optimizer skips it, as in a single process); one that received a gradient on some ranks
 /// only gets the sum of those.</para>
