@@ -84,6 +84,9 @@ public static class Trainer
         var opt = MakeOptimizer(c, model);
         int n = p.XTrain.Size(0), bs = c.BatchSize;
         if (bs < world) throw new UserError($"--batch-size {bs} is the global batch and must give each of the {world} processes at least one sample; use --batch-size {world} or more.");
+        int lastBatch = n % bs;
+        if (c.BatchNorm && lastBatch != 0 && lastBatch < world)
+            throw new UserError($"--batch-norm on {world} processes: the last batch of each epoch has {lastBatch} of the {n} training rows, fewer than the processes, and synchronised batch norm needs every process in every step; use a --batch-size that leaves 0 or at least {world} rows for the last batch (for example {SuggestBatch(n, bs, world)}).");
         var sampler = new DistributedSampler(n, bs, world, rank, c.Shuffle, c.Seed);
         var loader = new DataLoader(new TensorDataset(p.XTrain, p.YTrain), sampler);
         int batches = sampler.Count;
@@ -225,6 +228,12 @@ public static class Trainer
             Epochs = epochs, Steps = steps, Test = test, MetricName = test.Main.Name, Seconds = priorSeconds + sw.Elapsed.TotalSeconds,
             Model = model, Interrupted = interrupted, SamplesPerSecond = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9),
         };
+    }
+
+    private static int SuggestBatch(int n, int bs, int world)
+    {
+        for (int b = bs + 1; b < n; b++) if (n % b == 0 || n % b >= world) return b;
+        return n;
     }
 
     /// <summary>Whether any rank has been asked to stop (every rank gets the same answer); StopRequested in one process.</summary>

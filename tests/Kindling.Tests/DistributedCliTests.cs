@@ -80,5 +80,10 @@ public class DistributedCliTests
         Assert.NotEqual(0, r.Code);
         Assert.Contains("--batch-size 2 is the global batch", r.Err);
         Assert.DoesNotContain("   at ", r.Err);
+        // Digits leaves 1294 training rows: batches of 646 end with 2 rows, too few for batch norm synchronised over 3.
+        var bn = MpiRun.Run(3, Cli(), ["train", "--epochs", "1", "--batch-size", "646", "--batch-norm", "true", "--out", Tmp("bn")]);
+        Assert.NotEqual(0, bn.Code);
+        Assert.Contains("the last batch of each epoch has 2 of the 1294 training rows", bn.Err);
+        Assert.Contains("for example 647", bn.Err);
     }
 }
