@@ -11,6 +11,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["training"] = TrainBench.Run,
     ["probe"] = KernelProbe.Run,
     ["stepprobe"] = StepProbe.Run,
+    ["ddp"] = DdpBench.Run,
 };
 
 BenchOptions options;

@@ -17,13 +17,16 @@ public static class Commands
     {
         var output = new Output();
         OptionChecks.Check(c);
+        // Under mpirun every rank trains; only rank 0 prints and writes (creates, locks) the run folder (see Program.cs and Trainer).
+        bool main = Kindling.Distributed.Distributed.IsMain;
+        int world = Kindling.Distributed.Distributed.WorldSize;
         var recorded = c.DataSha256;
-        if (!resume && c.Out != null && !c.Overwrite && File.Exists(Path.Combine(c.Out, "config.json")))
+        if (main && !resume && c.Out != null && !c.Overwrite && File.Exists(Path.Combine(c.Out, "config.json")))
             throw new UserError($"--out '{c.Out}' already holds a run; pass --overwrite to replace it, or --resume {c.Out} to continue it.");
-        bool created = c.Out == null || !Directory.Exists(c.Out);
-        var dir = resume ? c.Out! : RunFolder.CreateAndLock(c.Out);
-        if (resume) RunFolder.Lock(dir, "--resume");
-        RunFiles.EnsureWritable(dir);
+        bool created = main && (c.Out == null || !Directory.Exists(c.Out));
+        var dir = resume ? c.Out! : main ? RunFolder.CreateAndLock(c.Out) : c.Out ?? DefaultOut();
+        if (resume && main) RunFolder.Lock(dir, "--resume");
+        if (main) RunFiles.EnsureWritable(dir);
         bool started = false;
         try
         {
@@ -37,21 +40,23 @@ public static class Commands
             c = c with
             {
                 Out = dir, ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames,
-                TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256,
+                TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256, WorldSize = world,
             };
-            if (!resume) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
+            if (!resume && main) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
             output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features");
             foreach (var note in p.Notes) output.Info(note);
             foreach (var w in p.Warnings) output.Warning(w);
             output.Info($"loss: {loss.Why}");
             foreach (var w in loss.Warnings) output.Warning(w);
-            output.Info($"model: {ModelSummary.Describe(p.XTrain.Size(1), c.Hidden, loss.Outputs, c.Activation)}, {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs{(c.EarlyStopping > 0 ? $" (early stopping after {c.EarlyStopping} without improvement)" : "")}, {c.Threads} threads");
+            output.Info($"model: {ModelSummary.Describe(p.XTrain.Size(1), c.Hidden, loss.Outputs, c.Activation)}, {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs{(c.EarlyStopping > 0 ? $" (early stopping after {c.EarlyStopping} without improvement)" : "")}, {c.Threads} threads" +
+                (world > 1 ? $" per process × {world} processes (each takes its share of every batch of {c.BatchSize})" : ""));
             var (summaryModel, _) = ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, c);
             var layers = ModelSummary.Of(summaryModel, [p.XTrain.Size(1)]);
             output.Table($"model summary ({layers.Sum(l => l.Parameters):N0} parameters)", layers.Select(l => ($"{l.Name}: {l.Layer}", $"{l.OutputShape}  {l.Parameters:N0} params")).ToList(), "layer", "output shape, parameters");
-            p.Prep.Save(Path.Combine(dir, "scaler.safetensors"));
+            if (main) p.Prep.Save(Path.Combine(dir, "scaler.safetensors"));
             started = true;
             var r = Trainer.Run(c, p, loss, dir, output, resume);
+            if (!main) return r.Interrupted ? 130 : 0;
             Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
             Trainer.WriteCurves(dir, r.Epochs, r.Steps);
             if (!r.Interrupted) WriteTestMetrics(dir, r.Test);
@@ -250,6 +255,8 @@ public static class Commands
 
     public static int Compare(TrainConfig c, string? lossList)
     {
+        if (Kindling.Distributed.Distributed.WorldSize > 1)
+            throw new UserError("compare runs in one process; under mpirun use 'kindling train' (one loss per run).");
         var output = new Output { Quiet = true };
         OptionChecks.Check(c);
         var requested = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -16,7 +16,8 @@ public static class ModelFactory
         foreach (var h in c.Hidden)
         {
             model.Add(new Linear(prev, h, generator: init));
-            if (c.BatchNorm) model.Add(new BatchNorm1d(h));
+            // Under mpirun, batch statistics over the global batch, so N processes normalise as one does.
+            if (c.BatchNorm) model.Add(Kindling.Distributed.Distributed.IsDistributed ? new Kindling.Distributed.SyncBatchNorm1d(h) : new BatchNorm1d(h));
             model.Add(Activation(c.Activation));
             if (c.Dropout > 0) model.Add(new Dropout(c.Dropout, dropGen));
             prev = h;

@@ -1,18 +1,36 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Kindling.Cli;
+using Kindling.Distributed;
 
 // kindling: train, compare, evaluate, predict and export with Kindling from the command line.
 // Exit codes: 0 success, 1 user error (one line on stderr), 2 usage error, 130 interrupted (checkpoint saved).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+// Under Open MPI's mpirun (it sets OMPI_COMM_WORLD_SIZE) every rank joins the job; only rank 0 prints.
+if (Distributed.UnderMpirun)
+{
+    try { Distributed.Init(); }
+    catch (MpiException e) { Console.Error.WriteLine("error: " + e.Message); return 1; }
+    if (!Distributed.IsMain) Console.SetOut(TextWriter.Null);
+}
 Console.CancelKeyPress += (_, e) =>
 {
     if (Trainer.StopRequested) return; // a second Ctrl+C ends the process at once
     e.Cancel = true;
     Trainer.StopRequested = true;
-    Console.Error.WriteLine("stopping after the current step (Ctrl+C again to abort)…");
+    if (Distributed.IsMain) Console.Error.WriteLine("stopping after the current step (Ctrl+C again to abort)…");
 };
+// mpirun passes Ctrl+C on to the ranks as SIGTERM: treat it like Ctrl+C, so every rank stops at the same step and
+// rank 0 saves a checkpoint (the ranks agree on stopping through the per-step allreduce).
+using var sigterm = Distributed.UnderMpirun ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+{
+    if (Trainer.StopRequested) return;
+    ctx.Cancel = true;
+    Trainer.StopRequested = true;
+    if (Distributed.IsMain) Console.Error.WriteLine("stopping all processes after the current step…");
+}) : null;
 
 var root = new RootCommand("kindling — train and compare neural networks with Kindling's PyTorch-exact losses.");
 var train = Cli.TrainCommand();
@@ -32,11 +50,14 @@ if (parsed.Errors.Count > 0)
 try
 {
     // Our own handler below turns user errors into one line; programming errors keep their stack trace.
-    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    int code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    Distributed.Shutdown();
+    return code;
 }
 catch (UserError e)
 {
-    Console.Error.WriteLine("error: " + e.Message);
+    // Under mpirun every rank usually meets the same error (same data, same options): rank 0 says it once.
+    if (Distributed.IsMain) Console.Error.WriteLine("error: " + e.Message);
     return 1;
 }
 // Failures of the environment or of input files that no code path above anticipated (a disk that fills while a report is

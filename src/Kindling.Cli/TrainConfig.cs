@@ -53,6 +53,8 @@ public sealed record TrainConfig
     public string? KindlingVersion { get; init; }
     /// <summary>SHA-256 of the data as loaded (and of the --test file): eval rebuilds "its test split" only from the same data.</summary>
     public string? DataSha256 { get; init; }
+    /// <summary>Number of processes that trained the run (mpirun -np); a resume must use the same.</summary>
+    public int WorldSize { get; init; } = 1;
 
     public static readonly JsonSerializerOptions Json = new()
     {

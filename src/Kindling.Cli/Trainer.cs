@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Kindling.Data;
+using Kindling.Distributed;
 using Kindling.IO;
 using Kindling.NN;
 using Kindling.Optim;
@@ -31,12 +33,15 @@ public sealed class TrainResult
 /// The training loop of the CLI. Everything random is derived from (seed, epoch) or (seed, step) — the shuffle order of
 /// each epoch and the dropout masks of each step — so a run resumed from a checkpoint reaches exactly the weights of an
 /// uninterrupted one (at the same thread count, since the kernels are deterministic per thread count).
+/// Batches come from the library's <see cref="DataLoader"/> over a <see cref="DistributedSampler"/>: under mpirun each
+/// rank trains on its shard of every global batch (<c>--batch-size</c> stays global), gradients are summed weighted by
+/// each rank's share, the step loss and the stop request are reduced over ranks, and only rank 0 writes files.
 /// </summary>
 public static class Trainer
 {
     public static volatile bool StopRequested;
 
-    private static ulong Mix(ulong seed, long k) { ulong z = seed + 0x9E3779B97F4A7C15UL * (ulong)(k + 1); z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL; return z ^ (z >> 27); }
+    private static ulong Mix(ulong seed, long k) => DistributedSampler.EpochSeed(seed, k);
 
     public static Optimizer MakeOptimizer(TrainConfig c, Module model)
     {
@@ -81,9 +86,19 @@ public static class Trainer
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException) { throw new UserError($"--init {c.Init}: {e.Message}"); }
         }
+        // Broadcasts rank 0's initial weights (identical anyway: same seed) and sums gradients over ranks after backward.
+        var ddp = new DistributedDataParallel(model);
+        int world = Distributed.Distributed.WorldSize, rank = Distributed.Distributed.Rank;
+        bool main = Distributed.Distributed.IsMain;
         var opt = MakeOptimizer(c, model);
         int n = p.XTrain.Size(0), bs = Math.Min(c.BatchSize, n); // a batch larger than the data is the whole data (and no int overflow)
-        int batches = (n + bs - 1) / bs;
+        if (c.BatchSize < world) throw new UserError($"--batch-size {c.BatchSize} is the global batch and must give each of the {world} processes at least one sample; use --batch-size {world} or more.");
+        int lastBatch = n % bs;
+        if (c.BatchNorm && lastBatch != 0 && lastBatch < world)
+            throw new UserError($"--batch-norm on {world} processes: the last batch of each epoch has {lastBatch} of the {n} training rows, fewer than the processes, and synchronised batch norm needs every process in every step; use a --batch-size that leaves 0 or at least {world} rows for the last batch (for example {SuggestBatch(n, bs, world)}).");
+        var sampler = new DistributedSampler(n, bs, world, rank, c.Shuffle, c.Seed);
+        var loader = new DataLoader(new TensorDataset(p.XTrain, p.YTrain), sampler);
+        int batches = sampler.Count;
         var sched = MakeScheduler(c, opt, batches);
         var plateau = c.Scheduler == "plateau" ? new ReduceLROnPlateau(opt, patience: 3) : null;
         var epochs = new List<EpochRow>();
@@ -97,6 +112,9 @@ public static class Trainer
         {
             var ck = RunFolder.ReadCheckpoint(dir, c, model, opt, batches);
             (startEpoch, startBatch, step, best, bad, epochs, steps) = (ck.Epoch, ck.Batch, ck.Step, ck.Best, ck.Bad, ck.Epochs, ck.Steps);
+            int savedWorld = ck.Metadata.TryGetValue("world_size", out var ws) && int.TryParse(ws, CultureInfo.InvariantCulture, out var wsi) ? wsi : 1;
+            if (savedWorld != world)
+                throw new UserError($"--resume {dir}: the run was trained on {savedWorld} process{(savedWorld == 1 ? "" : "es")} and continues exactly only on the same number; start it with {(savedWorld == 1 ? "a single process (no mpirun)" : $"mpirun -np {savedWorld}")} (now {world}).");
             bestEpoch = ck.Metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, CultureInfo.InvariantCulture, out var bei) ? bei : 0;
             if (plateau != null)
             {
@@ -108,7 +126,7 @@ public static class Trainer
                 catch (ArgumentException e) { throw new UserError($"{ckpt}: the checkpoint lacks valid ReduceLROnPlateau counters ({e.Message}); it was not written by a --scheduler plateau run of this version."); }
             }
             if (sched is OneCycleLR) sched.SetEpoch((int)step); else sched?.SetEpoch(startEpoch);
-            output.Info($"resuming {dir} at epoch {startEpoch + 1}, step {step}");
+            if (main) output.Info($"resuming {dir} at epoch {startEpoch + 1}, step {step}");
         }
         var sw = Stopwatch.StartNew();
         double priorSeconds = epochs.Count > 0 ? epochs[^1].Seconds : 0;
@@ -122,6 +140,7 @@ public static class Trainer
 
         void SaveCheckpoint(int epoch, int batch)
         {
+            if (!main) return;
             var t = new Dictionary<string, Tensor>();
             foreach (var (k, v) in model.StateDict()) t["model." + k] = v;
             foreach (var (k, v) in opt.StateDict()) t["optim." + k] = v;
@@ -132,7 +151,7 @@ public static class Trainer
                 ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture), ["batch"] = batch.ToString(CultureInfo.InvariantCulture),
                 ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
                 ["bad"] = bad.ToString(CultureInfo.InvariantCulture), ["best_epoch"] = bestEpoch.ToString(CultureInfo.InvariantCulture),
-                ["stopped_early"] = stoppedEarly ? "1" : "0",
+                ["stopped_early"] = stoppedEarly ? "1" : "0", ["world_size"] = world.ToString(CultureInfo.InvariantCulture),
             };
             if (plateau != null) foreach (var (k, v) in plateau.StateDict()) meta["plateau." + k] = v.ToString("R", CultureInfo.InvariantCulture);
             CheckpointWriter.Save(ckpt, t, meta);
@@ -142,41 +161,53 @@ public static class Trainer
         {
             for (int epoch = startEpoch; epoch < c.Epochs && stop == null && !interrupted; epoch++)
             {
-                var perm = c.Shuffle ? Tensor.RandPerm(n, new Generator(Mix(c.Seed, epoch))).ToInt64Array() : Enumerable.Range(0, n).Select(i => (long)i).ToArray();
                 sink.StartEpoch(epoch + 1, c.Epochs, batches);
                 double lossSum = 0; int seen = 0;
                 var epochWatch = Stopwatch.StartNew();
-                int b0 = epoch == startEpoch ? startBatch : 0;
-                for (int b = b0; b < batches; b++)
+                int b = epoch == startEpoch ? startBatch : 0;
+                sampler.SetEpoch(epoch, b);
+                foreach (var (xb, yb) in loader)
                 {
-                    var idx = Tensor.FromArray(perm[(b * bs)..Math.Min(n, (b + 1) * bs)]);
-                    var xb = p.XTrain.IndexSelect(0, idx);
-                    var yb = p.YTrain.IndexSelect(0, idx);
+                    int globalCount = sampler.GlobalBatchLength(b), localCount = xb.Size(0);
+                    double share = (double)localCount / globalCount;
                     dropGen.ManualSeed(Mix(c.Seed ^ 0xD509, step));
                     opt.ZeroGrad();
-                    var l = loss.Fn(model.Call(xb), yb);
-                    var total = c.L1 > 0 ? l + c.L1 * GradClip.L1Penalty(l1Params) : l;
-                    double lv = l.ItemDouble();
+                    // A rank whose shard of a short final batch is empty computes nothing, but still joins the collectives.
+                    double lv = 0;
+                    if (localCount > 0)
+                    {
+                        var l = loss.Fn(model.Call(xb), yb);
+                        var total = c.L1 > 0 ? l + c.L1 * GradClip.L1Penalty(l1Params) : l;
+                        lv = l.ItemDouble();
+                        if (double.IsFinite(lv)) total.Backward();
+                    }
+                    // One small allreduce per step: the global batch's mean loss Σ_r share_r·loss_r, and whether any rank wants to stop.
+                    Span<double> reduced = [lv * share, StopRequested || step + 1 >= stopAfter ? 1 : 0];
+                    if (world > 1) Distributed.Distributed.AllReduceSum(reduced);
+                    if (world > 1) lv = reduced[0];
                     if (!double.IsFinite(lv))
                     {
                         string kept = File.Exists(ckpt) ? $"the last good checkpoint is {ckpt}" : "no checkpoint had been written yet";
                         stop = $"the loss became {(double.IsNaN(lv) ? "NaN" : "infinite")} at step {step + 1} (epoch {epoch + 1}); training stopped and {kept}. Try a lower learning rate (--lr, now {opt.ParamGroups[0].Lr ?? opt.Lr:G3}).";
                         break;
                     }
-                    total.Backward();
+                    ddp.SynchronizeGradients(share);
                     double stepLr = opt.ParamGroups[0].Lr ?? opt.Lr; // the rate this step uses, before OneCycleLR moves it
                     opt.Step();
                     step++;
                     if (sched is OneCycleLR && step < (long)c.Epochs * batches) sched.Step();
-                    lossSum += lv * idx.NumEl; seen += idx.NumEl; samples += idx.NumEl;
+                    lossSum += lv * globalCount; seen += globalCount; samples += globalCount;
                     steps.Add(new StepRow(step, epoch + 1, lv, stepLr));
                     double rate = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9);
                     double remaining = ((double)(c.Epochs - epoch - 1) * n + (n - Math.Min(n, (b + 1) * bs))) / Math.Max(rate, 1e-9);
                     sink.Step(b + 1, lossSum / seen, rate, TimeSpan.FromSeconds(Math.Min(remaining, 359999)));
-                    if (step >= stopAfter) StopRequested = true;
-                    if (StopRequested && b + 1 < batches)
+                    b++;
+                    // Every rank must stop at the same step: under mpirun only the reduced flag counts.
+                    bool stopNow = world > 1 ? reduced[1] > 0 : StopRequested || step >= stopAfter;
+                    if (stopNow) StopRequested = true;
+                    if (stopNow && b < batches)
                     {
-                        SaveCheckpoint(epoch, b + 1);
+                        SaveCheckpoint(epoch, b);
                         interrupted = true;
                         break;
                     }
@@ -194,15 +225,15 @@ public static class Trainer
                     $"  lr {row.Lr:G3}  {epochWatch.Elapsed.TotalSeconds:F1}s");
                 if (sched != null && sched is not OneCycleLR) sched.Step();
                 plateau?.Step(monitored);
-                if (monitored < best - 1e-12) { best = monitored; bad = 0; bestEpoch = epoch + 1; if (c.EarlyStopping > 0) Safetensors.SaveModule(Path.Combine(dir, "best.safetensors"), model); }
+                if (monitored < best - 1e-12) { best = monitored; bad = 0; bestEpoch = epoch + 1; if (c.EarlyStopping > 0 && main) Safetensors.SaveModule(Path.Combine(dir, "best.safetensors"), model); }
                 else bad++;
                 stoppedEarly = c.EarlyStopping > 0 && bad >= c.EarlyStopping;
                 SaveCheckpoint(epoch + 1, 0);
-                if (StopRequested && !stoppedEarly) { interrupted = true; break; }
+                if (AgreeStop(world) && !stoppedEarly) { interrupted = true; break; }
                 if (stoppedEarly)
                 {
                     sink.Line($"early stopping: no improvement of the {(valEval != null ? "validation" : "training")} loss for {c.EarlyStopping} epochs; restoring the best weights (loss {best:F4}).");
-                    Safetensors.LoadModule(Path.Combine(dir, "best.safetensors"), model);
+                    if (main) Safetensors.LoadModule(Path.Combine(dir, "best.safetensors"), model); // only rank 0's model is written
                     break;
                 }
             }
@@ -214,6 +245,22 @@ public static class Trainer
             Epochs = epochs, Steps = steps, Test = test, MetricName = test.Main.Name, Seconds = priorSeconds + sw.Elapsed.TotalSeconds,
             Model = model, Interrupted = interrupted, StoppedEarly = stoppedEarly, BestEpoch = bestEpoch, SamplesPerSecond = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9),
         };
+    }
+
+    private static int SuggestBatch(int n, int bs, int world)
+    {
+        for (int b = bs + 1; b < n; b++) if (n % b == 0 || n % b >= world) return b;
+        return n;
+    }
+
+    /// <summary>Whether any rank has been asked to stop (every rank gets the same answer); StopRequested in one process.</summary>
+    private static bool AgreeStop(int world)
+    {
+        if (world == 1) return StopRequested;
+        Span<double> flag = [StopRequested ? 1 : 0];
+        Distributed.Distributed.AllReduceSum(flag);
+        if (flag[0] > 0) StopRequested = true;
+        return flag[0] > 0;
     }
 
     public static string Show(string metric, double v) => metric.Contains("accuracy") ? $"{v * 100:F1}%" : v.ToString("F4", CultureInfo.InvariantCulture);

@@ -18,6 +18,7 @@ namespace Kindling.Data;
 public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
 {
     private readonly Generator _generator;
+    private readonly BatchSampler? _batchSampler;
     private int[] _order;
 
     /// <summary>Creates a loader over <paramref name="dataset"/>.</summary>
@@ -38,6 +39,27 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         _generator = generator ?? Generator.Default;
         _order = Identity(dataset.Count);
     }
+
+    /// <summary>
+    /// Creates a loader whose batches are the index lists of <paramref name="batchSampler"/> (PyTorch's
+    /// <c>DataLoader(dataset, batch_sampler=…)</c>), for example a <see cref="DistributedSampler"/>'s shards.
+    /// <see cref="BatchSize"/> is then the sampler's global batch size when it has one.
+    /// </summary>
+    public DataLoader(Dataset dataset, BatchSampler batchSampler)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(batchSampler);
+        if (batchSampler is DistributedSampler d && d.Size != dataset.Count)
+            throw new ArgumentException($"DataLoader: the sampler was built for {d.Size} samples but the dataset has {dataset.Count}.", nameof(batchSampler));
+        Dataset = dataset;
+        _batchSampler = batchSampler;
+        BatchSize = batchSampler is DistributedSampler ds ? ds.GlobalBatchSize : 1;
+        _generator = Generator.Default;
+        _order = Identity(dataset.Count);
+    }
+
+    /// <summary>The batch sampler given to the constructor, or null.</summary>
+    public BatchSampler? BatchSampler => _batchSampler;
 
     /// <summary>The dataset being iterated.</summary>
     public Dataset Dataset { get; }
@@ -65,6 +87,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     {
         get
         {
+            if (_batchSampler != null) return _batchSampler.Count;
             int n = Dataset.Count;
             return BatchCount(n);
         }
@@ -76,6 +99,11 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     /// <summary>Starts an epoch: draws the order now (not lazily), so <see cref="Order"/> is valid as soon as the loop begins.</summary>
     public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
     {
+        if (_batchSampler != null)
+        {
+            Epoch++;
+            return SampledBatches(_batchSampler);
+        }
         int n = Dataset.Count;
         var order = Shuffle ? Permutation(n, _generator) : Identity(n);
         _order = order;
@@ -95,6 +123,11 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
             int len = Math.Min(BatchSize, n - start);
             yield return Collate(Dataset, order.AsSpan(start, len));
         }
+    }
+
+    private IEnumerator<(Tensor X, Tensor Y)> SampledBatches(BatchSampler sampler)
+    {
+        foreach (var indices in sampler.Batches()) yield return Collate(Dataset, indices);
     }
 
     /// <summary>Gathers the samples at <paramref name="indices"/> into one batch: X (B, ...features), Y (B, ...target).</summary>
