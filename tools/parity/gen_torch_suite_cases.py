@@ -157,6 +157,29 @@ SEEN = set()
 MAX_CASE_CHARS = 300_000
 
 
+# What an error case's message must say (the judge's "error_contains"), from the reason PyTorch or Kindling gives:
+# the fact a user needs, not the exact wording.
+ERROR_FRAGMENTS = [
+    ("is not a valid value for reduction", ["'abc'", "reduction"]),
+    ("is not valid", ["'abc'", "reduction"]),
+    ("of different shapes (PyTorch broadcasts them)", ["shape", "target ("]),
+    ("input_lengths must be integral", ["input_lengths", "integer"]),
+    ("target_lengths must be integral", ["target_lengths", "integer"]),
+    ("with float targets", ["targets", "int64"]),
+    ("exceeds dimension size (0)", ["no time steps"]),
+    ("is out of bounds", ["-1", "out of range"]),
+    ("should have same dimension", ["same number of dimensions"]),
+    ("non-positive values for delta", ["delta", "positive"]),
+]
+
+
+def error_fragments(why):
+    for marker, frags in ERROR_FRAGMENTS:
+        if marker in why:
+            return frags
+    return None
+
+
 def add(file, cid, loss, inputs, opts, torch_error=None):
     if loss not in KNOWN:
         SKIPPED[f"loss {loss}"] = SKIPPED.get(f"loss {loss}", 0) + 1
@@ -184,6 +207,11 @@ def add(file, cid, loss, inputs, opts, torch_error=None):
         if torch_error is not None and "error" not in expected:
             # error_inputs that only fail in a dtype or device the case format cannot express: a value case then.
             cid += "-value"
+    if expected.get("error") and "error_contains" not in expected:
+        frags = error_fragments(expected.get("why", ""))
+        if frags is None:
+            raise SystemExit(f"{cid}: no error_contains fragments for reason {expected.get('why')!r}; add them to ERROR_FRAGMENTS")
+        expected["error_contains"] = frags
     FILES.setdefault(file, []).append({
         "id": cid, "loss": loss,
         "inputs": enc_inputs, "options": enc_options, "expected": expected,
