@@ -15,18 +15,21 @@ public static partial class Functional
         MaxPool2dCore("max_pool2d", input, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode).Output;
 
     /// <summary><see cref="MaxPool2d"/> with the flat index (into H·W) of each maximum, as <c>return_indices=True</c> gives.</summary>
-    public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false) =>
-        MaxPool2dCore("max_pool2d", input, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode);
+    public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false)
+    {
+        var (y, i) = MaxPool2dCore("max_pool2d", input, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode, wantIndices: true);
+        return (y, i!);
+    }
 
     /// <summary>1-D max pooling (PyTorch's <c>F.max_pool1d</c>): input (N, C, L) or (C, L); see <see cref="MaxPool2d"/>.</summary>
     public static Tensor MaxPool1d(Tensor input, int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
         MaxPool1dCore("max_pool1d", input, kernelSize, stride ?? kernelSize, padding, dilation, ceilMode).Output;
 
-    internal static (Tensor Output, Tensor Indices) MaxPool1dCore(string who, Tensor input, int k, int s, int p, int d, bool ceil)
+    internal static (Tensor Output, Tensor? Indices) MaxPool1dCore(string who, Tensor input, int k, int s, int p, int d, bool ceil, bool wantIndices = false)
     {
         if (input.Rank is not (2 or 3)) throw new ArgumentException($"{who}: expected input (N, C, L) or (C, L), got {input.ShapeString}.", nameof(input));
-        var (y, i) = MaxPool2dCore(who, input.Unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil);
-        return (y.Squeeze(-2), i.Squeeze(-2));
+        var (y, i) = MaxPool2dCore(who, input.Unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil, wantIndices);
+        return (y.Squeeze(-2), i?.Squeeze(-2));
     }
 
     /// <summary>
@@ -73,66 +76,73 @@ public static partial class Functional
         return (oh, ow);
     }
 
-    internal static (Tensor Output, Tensor Indices) MaxPool2dCore(string who, Tensor input, Size2 k, Size2 s, Size2 p, Size2 d, bool ceil)
+    internal static (Tensor Output, Tensor? Indices) MaxPool2dCore(string who, Tensor input, Size2 k, Size2 s, Size2 p, Size2 d, bool ceil, bool wantIndices = false)
     {
         var (n, c, h, w, unbatched) = PoolInput(who, input);
         var (oh, ow) = PoolGeometry(who, c, h, w, k, s, p, d, ceil);
         var geo = new Window2d(n * c, h, w, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W, oh, ow);
-        var (y, idx) = input.DType == DType.Float32 ? MaxPoolImpl<float>(input, geo) : MaxPoolImpl<double>(input, geo);
+        var (y, idx) = input.DType == DType.Float32 ? MaxPoolImpl<float>(input, geo, wantIndices) : MaxPoolImpl<double>(input, geo, wantIndices);
         int[] shape = unbatched ? [c, oh, ow] : [n, c, oh, ow];
-        return (y.Reshape(shape), idx.Reshape(shape));
+        return (y.Reshape(shape), idx?.Reshape(shape));
     }
 
-    private static (Tensor, Tensor) MaxPoolImpl<T>(Tensor input, Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
+    private static (Tensor, Tensor?) MaxPoolImpl<T>(Tensor input, Window2d g, bool wantIndices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
         int plane = g.H * g.W, L = g.L;
         var y = GC.AllocateUninitializedArray<T>(g.C * L);
-        var ind = GC.AllocateUninitializedArray<long>(g.C * L);
+        // Flat argmax indices as int (the plane has < 2³¹ pixels); widened to int64 only when the caller asks for them.
+        var ind = GC.AllocateUninitializedArray<int>(g.C * L);
         Parallel2.For(g.C, Math.Max(1, Parallel2.MinParallel / Math.Max(1, plane)), (c0, cn) =>
         {
             for (int c = c0; c < c0 + cn; c++)
             {
                 var xp = x.AsSpan(c * plane, plane);
+                var yp = y.AsSpan(c * L, L);
+                var ip = ind.AsSpan(c * L, L);
                 for (int oh = 0; oh < g.OH; oh++)
                 {
                     int h0 = oh * g.SH - g.PH;
+                    // Rows of the window inside the image: h0 + i·dh ∈ [0, H).
+                    int iLo = h0 >= 0 ? 0 : (-h0 + g.DH - 1) / g.DH, iHi = Math.Min(g.KH, (g.H - h0 + g.DH - 1) / g.DH);
                     for (int ow = 0; ow < g.OW; ow++)
                     {
                         int w0 = ow * g.SW - g.PW;
-                        T best = T.NegativeInfinity;
-                        int bi = -1;
-                        for (int i = 0; i < g.KH; i++)
+                        int jLo = w0 >= 0 ? 0 : (-w0 + g.DW - 1) / g.DW, jHi = Math.Min(g.KW, (g.W - w0 + g.DW - 1) / g.DW);
+                        // PyTorch's rule: start at the first pixel in the window, then a larger value or any NaN takes over.
+                        int bi = (h0 + iLo * g.DH) * g.W + w0 + jLo * g.DW;
+                        T best = xp[bi];
+                        for (int i = iLo; i < iHi; i++)
                         {
-                            int hh = h0 + i * g.DH;
-                            if ((uint)hh >= (uint)g.H) continue;
-                            for (int j = 0; j < g.KW; j++)
+                            int row = (h0 + i * g.DH) * g.W + w0;
+                            for (int j = jLo; j < jHi; j++)
                             {
-                                int ww = w0 + j * g.DW;
-                                if ((uint)ww >= (uint)g.W) continue;
-                                T v = xp[hh * g.W + ww];
-                                // PyTorch's rule: a larger value or any NaN takes over (so NaN propagates).
-                                if (v > best || T.IsNaN(v) || bi < 0) { best = v; bi = hh * g.W + ww; }
+                                T v = xp[row + j * g.DW];
+                                if (v > best || T.IsNaN(v)) { best = v; bi = row + j * g.DW; }
                             }
                         }
-                        y[c * L + oh * g.OW + ow] = best;
-                        ind[c * L + oh * g.OW + ow] = bi;
+                        yp[oh * g.OW + ow] = best;
+                        ip[oh * g.OW + ow] = bi;
                     }
                 }
             }
         });
         var result = Tensor.Wrap(y, [g.C * L]);
-        var indices = Tensor.Wrap(ind, [g.C * L]);
         var inDims = input.Dims;
         var r = Autograd.Record(result, "MaxPool2DWithIndicesBackward", [input], grad =>
         {
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
-                for (int l = 0; l < L; l++) dx[c * plane + (int)ind[c * L + l]] += gy[c * L + l];
+            {
+                var dp = dx.AsSpan(c * plane, plane);
+                var ip = ind.AsSpan(c * L, L);
+                var gp = gy.AsSpan(c * L, L);
+                for (int l = 0; l < L; l++) dp[ip[l]] += gp[l];
+            }
             return [Tensor.Wrap(dx, inDims)];
         });
-        return (r, indices);
+        return (r, wantIndices ? Tensor.Wrap(Array.ConvertAll(ind, v => (long)v), [g.C * L]) : null);
     }
 
     internal static Tensor AvgPool2dCore(string who, Tensor input, Size2 k, Size2 s, Size2 p, bool ceil, bool countIncludePad, int? divisorOverride)

@@ -12,11 +12,15 @@ public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 
     public int Dilation { get; } = dilation;
     public bool CeilMode { get; } = ceilMode;
 
-    public override Tensor Forward(Tensor input) => ForwardWithIndices(input).Output;
+    public override Tensor Forward(Tensor input) =>
+        Functional.MaxPool1dCore($"MaxPool1d(kernel_size={KernelSize})", input, KernelSize, Stride, Padding, Dilation, CeilMode).Output;
 
     /// <summary>The pooled output and the index (into L) of each maximum.</summary>
-    public (Tensor Output, Tensor Indices) ForwardWithIndices(Tensor input) =>
-        Functional.MaxPool1dCore($"MaxPool1d(kernel_size={KernelSize})", input, KernelSize, Stride, Padding, Dilation, CeilMode);
+    public (Tensor Output, Tensor Indices) ForwardWithIndices(Tensor input)
+    {
+        var (y, i) = Functional.MaxPool1dCore($"MaxPool1d(kernel_size={KernelSize})", input, KernelSize, Stride, Padding, Dilation, CeilMode, wantIndices: true);
+        return (y, i!);
+    }
 
     protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={(CeilMode ? "True" : "False")}";
 }

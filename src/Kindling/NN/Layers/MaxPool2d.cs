@@ -14,10 +14,14 @@ public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? pad
     public bool CeilMode { get; } = ceilMode;
     private string Name => $"MaxPool2d(kernel_size={ConvNames.Short(KernelSize)})";
 
-    public override Tensor Forward(Tensor input) => ForwardWithIndices(input).Output;
+    public override Tensor Forward(Tensor input) => Functional.MaxPool2dCore(Name, input, KernelSize, Stride, Padding, Dilation, CeilMode).Output;
 
     /// <summary>The pooled output and the flat index (into H·W) of each maximum.</summary>
-    public (Tensor Output, Tensor Indices) ForwardWithIndices(Tensor input) => Functional.MaxPool2dCore(Name, input, KernelSize, Stride, Padding, Dilation, CeilMode);
+    public (Tensor Output, Tensor Indices) ForwardWithIndices(Tensor input)
+    {
+        var (y, i) = Functional.MaxPool2dCore(Name, input, KernelSize, Stride, Padding, Dilation, CeilMode, wantIndices: true);
+        return (y, i!);
+    }
 
     protected override string ExtraRepr() =>
         $"kernel_size={ConvNames.Short(KernelSize)}, stride={ConvNames.Short(Stride)}, padding={ConvNames.Short(Padding)}, dilation={ConvNames.Short(Dilation)}, ceil_mode={(CeilMode ? "True" : "False")}";
