@@ -20,7 +20,8 @@ public static class BinaryClassifier
         var scaler = Standardize.Fit(trX);
         var x = scaler.Transform(trX);
         var y = trY.ToFloat32().Reshape(-1, 1);
-        var model = new Sequential(new Linear(x.Size(1), 5), new Sigmoid(), new Linear(5, 1));
+        var init = new Generator(2); // its own generator: the result does not depend on what else drew from Generator.Default
+        var model = new Sequential(new Linear(x.Size(1), 5, generator: init), new Sigmoid(), new Linear(5, 1, generator: init));
         // The source pairs a single output with CrossEntropyLoss, which cannot work: with one column every class index
         // but 0 is out of range (Kindling says so and points here). One logit wants BCEWithLogitsLoss: the sigmoid
         // and the binary cross-entropy fused, stable for any logit.

@@ -23,7 +23,8 @@ public static class HouseRegressor
         double mean = trY.Mean().ItemDouble(), std = trY.Std().ItemDouble();
         var x = scaler.Transform(trX);
         var y = ((trY - mean) / std).Reshape(-1, 1);   // (N, 1), the model's output shape: no silent (N, N) broadcast
-        var model = new Sequential(new Linear(10, 128), new ReLU(), new Linear(128, 1));
+        var init = new Generator(2); // its own generator: the result does not depend on what else drew from Generator.Default
+        var model = new Sequential(new Linear(10, 128, generator: init), new ReLU(), new Linear(128, 1, generator: init));
         var loss = new MSELoss();
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var loader = new DataLoader(new TensorDataset(x, y), 64, shuffle: true, generator: new Generator(1));

@@ -30,7 +30,8 @@ public static class ImageClassifier
         if (limit is int cap && x.Size(0) > cap) { x = x.Narrow(0, 0, cap); y = y.Narrow(0, 0, cap); }
         Console.WriteLine($"{what}: {x.Size(0)} images of {x.Size(1)} pixels");
         var split = Dataset.RandomSplit(new TensorDataset(x, y), [0.8, 0.2], new Generator(0));
-        var model = new Sequential(new Linear(x.Size(1), 128), new ReLU(), new Linear(128, 2));
+        var init = new Generator(2); // its own generator: the result does not depend on what else drew from Generator.Default
+        var model = new Sequential(new Linear(x.Size(1), 128, generator: init), new ReLU(), new Linear(128, 2, generator: init));
         // Two output columns with CrossEntropyLoss: the source's choice for a 2-class image problem.
         var loss = new CrossEntropyLoss();
         var opt = new SGD(model.Parameters(), lr: 0.05, momentum: 0.9);

@@ -16,6 +16,11 @@ public static class Cli
         public readonly Option<string[]> Target = new("--target") { Description = "CSV target column; several (comma-separated or repeated) for multi-label.", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string[]> Categorical = new("--categorical") { Description = "CSV columns to one-hot encode even when they hold numbers (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string> Missing = Opt("--missing", "Missing CSV cells: error, mean (most frequent category for text), zero, or drop the row.", "error");
+        public readonly Option<string[]> Drop = new("--drop") { Description = "CSV columns to leave out (comma-separated or repeated), e.g. dates or ids.", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string[]> Features = new("--features") { Description = "CSV columns to use as features (default: every column but the target and --drop).", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string> Delimiter = Opt("--delimiter", "CSV field separator: auto (detects , ; tab |), or one character, or tab.", "auto");
+        public readonly Option<string> Comment = Opt("--comment", "CSV lines starting with this character are skipped (empty: none).", "#");
+        public readonly Option<int> SkipRows = Opt("--skip-rows", "CSV lines to skip before the header.", 0);
         public readonly Option<string?> Test = new("--test") { Description = "A separate test file (default: hold out --test-split of the data)." };
         public readonly Option<double> TestSplit = Opt("--test-split", "Fraction held out for the final test.", 0.2);
         public readonly Option<double> ValSplit = Opt("--val-split", "Fraction of the remaining data for validation (0: none).", 0.1);
@@ -34,22 +39,23 @@ public static class Cli
         public readonly Option<double> L1 = Opt("--l1", "L1 penalty λ·Σ|w| on the weights, added to the loss.", 0.0);
         public readonly Option<string> Scheduler = Opt("--scheduler", "none|step|cosine|exponential|warmup|onecycle|plateau.", "none");
         public readonly Option<int> BatchSize = Opt("--batch-size", "Mini-batch size.", 64);
-        public readonly Option<int> Epochs = Opt("--epochs", "Passes over the training data.", 30);
+        public readonly Option<int> Epochs = Opt("--epochs", "Passes over the training data; 0 = auto: about 4,000 steps (10 to 200 epochs), stopping once the validation loss has not improved for 10 epochs.", 0);
         public readonly Option<int> EarlyStopping = Opt("--early-stopping", "Stop after this many epochs without validation improvement and keep the best weights (0: off).", 0);
         public readonly Option<string> ClassWeights = Opt("--class-weights", "none|balanced|w1,w2,… (classification).", "none");
         public readonly Option<double> LabelSmoothing = Opt("--label-smoothing", "Label smoothing ε for cross_entropy.", 0.0);
         public readonly Option<string> Scale = Opt("--scale", "standard (fit on training data only) or none.", "standard");
         public readonly Option<ulong> Seed = Opt("--seed", "Random seed (splits, initialisation, shuffling, dropout).", 42UL);
         public readonly Option<int> Threads = Opt("--threads", "Threads for the kernels.", Environment.ProcessorCount);
-        public readonly Option<string?> Init = new("--init") { Description = "Initial weights: a safetensors file with PyTorch state_dict names." };
+        public readonly Option<string?> Init = new("--init") { Description = "Initial weights with PyTorch state_dict names: a safetensors file, or a torch.save state dict (.pt/.pth)." };
         public readonly Option<bool> Shuffle = Opt("--shuffle", "Shuffle the training data each epoch (true|false).", true);
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/<timestamp>)." };
+        public readonly Option<bool> Overwrite = Opt("--overwrite", "Replace an existing run in --out.", false);
         public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its checkpoint." };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
-                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Resume })
+            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume })
                 c.Options.Add(o);
         }
 
@@ -57,17 +63,19 @@ public static class Cli
         {
             Data = r.GetValue(Data)!, Target = (r.GetValue(Target) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
             Categorical = (r.GetValue(Categorical) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(), Missing = r.GetValue(Missing)!,
+            Drop = Split(r.GetValue(Drop)), Features = Split(r.GetValue(Features)), Delimiter = r.GetValue(Delimiter), Comment = r.GetValue(Comment), SkipRows = r.GetValue(SkipRows),
             Test = r.GetValue(Test), TestSplit = r.GetValue(TestSplit), ValSplit = r.GetValue(ValSplit), Task = r.GetValue(Task)!, Loss = r.GetValue(Loss)!,
             Hidden = ParseHidden(r.GetValue(Hidden)!), Model = r.GetValue(Model)!.Trim().ToLowerInvariant(), Conv = ParseSizes("--conv", r.GetValue(Conv)!), Activation = r.GetValue(Activation)!, Dropout = r.GetValue(Dropout), BatchNorm = r.GetValue(BatchNorm),
             Optimizer = r.GetValue(Optimizer)!, Lr = r.GetValue(Lr), Momentum = r.GetValue(Momentum), WeightDecay = r.GetValue(WeightDecay), L1 = r.GetValue(L1),
             Scheduler = r.GetValue(Scheduler)!, BatchSize = r.GetValue(BatchSize), Epochs = r.GetValue(Epochs), EarlyStopping = r.GetValue(EarlyStopping),
             ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
-            Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out),
+            Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out), Overwrite = r.GetValue(Overwrite),
         };
     }
 
     private static int[] ParseSizes(string flag, string s) => s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(x =>
         int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new UserError($"{flag}: '{x}' is not a channel count (use e.g. 32,64).")).ToArray();
+    private static string[] Split(string[]? values) => (values ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
 
     private static int[] ParseHidden(string s) => s.Trim().Length == 0 ? [] : s.Split(',').Select(x =>
         int.TryParse(x.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new UserError($"--hidden: '{x}' is not a layer size (use e.g. 256,128).")).ToArray();
@@ -83,9 +91,7 @@ public static class Cli
             TrainConfig c;
             if (resume != null)
             {
-                var cfgPath = Path.Combine(resume, "config.json");
-                if (!File.Exists(cfgPath)) throw new UserError($"--resume {resume}: no config.json there.");
-                c = TrainConfig.FromJson(File.ReadAllText(cfgPath)) with { Out = resume };
+                c = RunFolder.ReadConfig(resume) with { Out = resume };
                 var epochsResult = r.GetResult(o.Epochs);
                 if (epochsResult != null && !epochsResult.Implicit) c = c with { Epochs = r.GetValue(o.Epochs) };
             }

@@ -50,47 +50,12 @@ public static class CnnModel
         model.Add(new Linear(prev, outputs, generator: init));
         return (model, dropGen);
     }
-}
 
-/// <summary>A model summary like torchinfo's: each layer with its output shape and parameter count.</summary>
-public static class ModelSummary
-{
-    /// <summary>Rows of (layer, output shape, parameters) for one sample of <paramref name="inputs"/> features, and the total.</summary>
-    public static (List<(string Layer, string Output, long Params)> Rows, long Total) Of(Sequential model, int inputs)
-    {
-        var rows = new List<(string, string, long)>();
-        bool training = model.Training;
-        model.Eval();
-        var x = Tensor.Zeros(1, inputs);
-        long total = 0;
-        using (Autograd.NoGrad())
-            for (int i = 0; i < model.Count; i++)
-            {
-                x = model[i].Call(x);
-                long n = model[i].Parameters().Sum(p => (long)p.NumEl);
-                total += n;
-                var shape = x.Shape;
-                shape[0] = -1;
-                rows.Add(($"{i}: {model[i].GetType().Name}", Tensor.ShapeStr(shape).Replace("-1", "N"), n));
-            }
-        model.Train(training);
-        return (rows, total);
-    }
-
-    /// <summary>The summary as printable lines.</summary>
-    public static IEnumerable<string> Lines(Sequential model, int inputs)
-    {
-        var (rows, total) = Of(model, inputs);
-        yield return $"{"layer",-22} {"output shape",-20} {"parameters",12}";
-        foreach (var (l, o, n) in rows) yield return $"{l,-22} {o,-20} {n.ToString("N0", CultureInfo.InvariantCulture),12}";
-        yield return $"{"total",-22} {"",-20} {total.ToString("N0", CultureInfo.InvariantCulture),12}";
-    }
-
-    /// <summary>One line: the architecture for the run summary and report.</summary>
+    /// <summary>The one-line model header: the MLP's layer sizes, or the CNN's image shape and blocks.</summary>
     public static string Describe(TrainConfig c, int inputs, int outputs)
     {
-        if (c.Model != "cnn") return $"{string.Join(" → ", new[] { inputs }.Concat(c.Hidden).Append(outputs))} MLP ({c.Activation})";
-        var (ch, h, w) = CnnModel.ImageShape(inputs);
+        if (c.Model != "cnn") return ModelSummary.Describe(inputs, c.Hidden, outputs, c.Activation);
+        var (ch, h, w) = ImageShape(inputs);
         return $"CNN on {ch}×{h}×{w} images: conv {string.Join(",", c.Conv)}{(c.BatchNorm ? " + BatchNorm2d" : "")}, hidden {string.Join(",", c.Hidden)} → {outputs} ({c.Activation})";
     }
 }

@@ -22,6 +22,8 @@ public sealed class LossChoice
         ["regression"] = ["mse", "l1", "huber", "smooth_l1", "poisson_nll"],
     };
 
+    public static bool IsPoisson(string loss) => loss.ToLowerInvariant().Replace('-', '_') is "poisson" or "poisson_nll";
+
     public static LossChoice Choose(Problem p, TrainConfig c)
     {
         string task = p.Task;
@@ -52,7 +54,10 @@ public sealed class LossChoice
             ("regression", "mse") => $"{p.TaskReason} → MSELoss (the maximum-likelihood loss under Gaussian noise)",
             _ => $"--loss {name} for a {task} task",
         };
+        if (auto && task == "regression" && p.Counts)
+            why += "; the target holds non-negative whole numbers (counts?): --loss poisson_nll models counts directly (a log-rate output, predictions in counts)";
         if (!auto) why = $"--loss {name} ({p.TaskReason})";
+        if (name == "poisson_nll") why = $"--loss poisson_nll: Poisson regression on a log-rate output (PoissonNLLLoss with log_input); predictions are exp(output), in counts ({p.TaskReason})";
         Tensor? wT = weights == null ? null : Tensor.FromArray(weights);
 
         Func<Tensor, Tensor, Tensor> fn;
@@ -91,7 +96,8 @@ public sealed class LossChoice
             case ("multilabel", "mse"):
                 outputs = p.YTrain.Size(1); fn = (o, y) => Functional.MseLoss(o.Sigmoid(), y); break;
             case ("regression", "poisson_nll"):
-                if (p.TargetScale != (0, 1)) throw new UserError("--loss poisson_nll needs the raw, non-negative target counts: add --scale none.");
+                if (p.Prep.ScalesTargets) throw new UserError("--loss poisson_nll needs the raw, non-negative target counts, but the targets were standardised.");
+                if (p.YTrain.ToArray().Any(v => v < 0)) throw new UserError("--loss poisson_nll models counts, but the target has negative values; use --loss mse or huber.");
                 outputs = OutputsOf(p); fn = (o, y) => Functional.PoissonNllLoss(o, Shape(y, o)); break;
             case ("regression", _):
                 outputs = OutputsOf(p); fn = (o, y) => Pointwise(name, o, Shape(y, o)); break;

@@ -45,11 +45,11 @@ public sealed class Output
             .Start(ctx => body(new SpectreSink(ctx)));
     }
 
-    public void Table(string title, IReadOnlyList<(string Key, string Value)> rows)
+    public void Table(string title, IReadOnlyList<(string Key, string Value)> rows, string keyHeader = "metric", string valueHeader = "value")
     {
         if (Interactive)
         {
-            var t = new Table().Title(Markup.Escape(title)).AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+            var t = new Table().Title(Markup.Escape(title)).AddColumn(Markup.Escape(keyHeader)).AddColumn(new TableColumn(Markup.Escape(valueHeader)).RightAligned());
             foreach (var (k, v) in rows) t.AddRow(Markup.Escape(k), Markup.Escape(v));
             AnsiConsole.Write(t);
             return;
@@ -85,6 +85,12 @@ public sealed class Output
         public void Line(string text) { if (!o.Quiet) Console.WriteLine(text); }
     }
 
+    /// <summary>
+    /// One live progress line, reused from epoch to epoch (finished epochs become plain lines above it, not a stack of
+    /// finished bars). The bar shows the running mean of this epoch's batch losses, measured in training mode while the
+    /// weights change; the epoch line printed afterwards shows the loss of the whole training set evaluated once the
+    /// epoch is done (eval mode). They are labelled so the two figures are not taken for one.
+    /// </summary>
     private sealed class SpectreSink(ProgressContext ctx) : IProgressSink
     {
         private ProgressTask? _task;
@@ -92,22 +98,20 @@ public sealed class Output
 
         public void StartEpoch(int epoch, int epochs, int batches)
         {
-            _task?.StopTask();
             _epoch = epoch; _epochs = epochs;
-            _task = ctx.AddTask($"epoch {epoch}/{epochs}", maxValue: Math.Max(batches, 1));
+            _task ??= ctx.AddTask($"epoch {epoch}/{epochs}", maxValue: Math.Max(batches, 1));
+            _task.MaxValue = Math.Max(batches, 1);
+            _task.Value = 0;
+            _task.Description = $"epoch {epoch}/{epochs}";
         }
 
         public void Step(int done, double runningLoss, double samplesPerSec, TimeSpan eta)
         {
             if (_task == null) return;
             _task.Value = done;
-            _task.Description = $"epoch {_epoch}/{_epochs}  loss {runningLoss:F4}  {samplesPerSec:N0} samples/s  ETA {eta:mm\\:ss}";
+            _task.Description = $"epoch {_epoch}/{_epochs}  running batch loss {runningLoss:F4}  {samplesPerSec:N0} samples/s  ETA {eta:mm\\:ss}";
         }
 
-        public void Line(string text)
-        {
-            _task?.StopTask();
-            AnsiConsole.MarkupLine(Markup.Escape(text));
-        }
+        public void Line(string text) => AnsiConsole.MarkupLine(Markup.Escape(text));
     }
 }

@@ -18,14 +18,25 @@ public sealed class Problem
     public required string[] FeatureNames { get; init; }
     public required string[] TargetNames { get; init; }
     public string[] ClassNames { get; init; } = [];
-    public Standardize? Scaler { get; init; }
-    /// <summary>Mean and std of a standardised regression target (identity when not scaled).</summary>
-    public (double Mean, double Std) TargetScale { get; init; } = (0, 1);
+    /// <summary>What was fitted on the training split (fill values, feature scaler, target scaling).</summary>
+    public Preprocessing Prep { get; init; } = new();
     public required string TaskReason { get; init; }
+    /// <summary>Where the test rows came from, for the console and the report.</summary>
+    public string TestSource { get; init; } = "";
+    /// <summary>Facts about the data preparation the user should see (rows dropped, categories unseen in training).</summary>
+    public List<string> Notes { get; init; } = [];
+    public List<string> Warnings { get; init; } = [];
+    /// <summary>SHA-256 of the loaded data (and --test file), recorded in config.json; see <see cref="DataFingerprint"/>.</summary>
+    public string? DataSha256 { get; init; }
+    /// <summary>A regression target of non-negative whole numbers (counts), for which Poisson regression is worth offering.</summary>
+    public bool Counts { get; init; }
 
     public int NumClasses => ClassNames.Length;
     public bool IsClassLike => Task is "classification" or "binary";
 }
+
+/// <summary>A loaded dataset and, when the dataset has one, its official test split.</summary>
+public sealed record Source(LabeledData Data, LabeledData? OfficialTest, string? Note = null);
 
 /// <summary>Loads --data, infers the task, splits and scales.</summary>
 public static class ProblemBuilder
@@ -33,27 +44,42 @@ public static class ProblemBuilder
     public static readonly string[] EmbeddedNames = ["digits", "breast_cancer", "diabetes"];
 
     /// <summary>Loads a dataset by the --data convention: an embedded name, fashion-mnist, a CSV file, or a folder of IDX files.</summary>
-    public static LabeledData Load(string data, string[] targets, string? taskHint, CsvOptions csv)
+    public static LabeledData Load(string data, string[] targets, string? taskHint, CsvOptions csv) => LoadSource(data, targets, taskHint, csv, null).Data;
+
+    /// <summary>
+    /// Like <see cref="Load"/>, with the official test split of datasets that have one (Fashion-MNIST, an IDX folder
+    /// with t10k files). <paramref name="asTest"/>: the folder is read for its test split.
+    /// </summary>
+    public static Source LoadSource(string data, string[] targets, string? taskHint, CsvOptions csv, TrainConfig? c, bool asTest = false)
     {
         var key = data.ToLowerInvariant().Replace('-', '_');
-        if (EmbeddedNames.Contains(key)) return Datasets.Load(key);
-        if (key is "fashion_mnist" or "fashionmnist") return FashionMnistData(null);
-        if (Directory.Exists(data)) return FashionMnistData(data);
-        if (File.Exists(data)) return CsvData.Load(data, targets, taskHint, csv);
+        if (EmbeddedNames.Contains(key)) return new Source(Datasets.Load(key), null);
+        if (key is "fashion_mnist" or "fashionmnist") return FashionMnistSource(null, asTest);
+        if (Directory.Exists(data)) return FashionMnistSource(data, asTest);
+        if (File.Exists(data)) return CsvData.LoadSource(data, targets, taskHint, csv, c);
         throw new UserError($"--data '{data}': not an embedded dataset ({string.Join(", ", EmbeddedNames)}, fashion-mnist), an existing CSV file, or a folder of IDX files.");
     }
 
-    private static LabeledData FashionMnistData(string? folder)
+    private static Source FashionMnistSource(string? folder, bool asTest)
     {
         try
         {
-            var train = FashionMnist.Load(folder, train: true);
-            return new LabeledData(train.Features.Reshape(train.Count, -1), train.Targets, Enumerable.Range(0, 784).Select(i => $"pixel{i}").ToArray(), ["label"], FashionMnist.ClassNames);
+            bool hasTest = FashionMnist.IsAvailable(folder, train: false);
+            if (asTest) return new Source(Flat(FashionMnist.Load(folder, train: !hasTest)), null);
+            var train = Flat(FashionMnist.Load(folder, train: true));
+            return new Source(train, hasTest ? Flat(FashionMnist.Load(folder, train: false)) : null);
         }
         catch (DataException e) { throw new UserError(e.Message); }
     }
 
-    /// <summary>Infers the task from the targets: the source material's "how to choose" made explicit.</summary>
+    private static LabeledData Flat(TensorDataset d) =>
+        new(d.Features.Reshape(d.Count, -1), d.Targets, Enumerable.Range(0, 784).Select(i => $"pixel{i}").ToArray(), ["label"], FashionMnist.ClassNames);
+
+    /// <summary>
+    /// Infers the task from the targets: the source material's "how to choose" made explicit. Rule for integer targets
+    /// (see <see cref="CsvData"/>): whole numbers with at most max(2, min(50, N/5)) distinct values are class labels;
+    /// more distinct values, or any fraction, make a numeric (regression) target; <c>--task</c> overrides.
+    /// </summary>
     public static (string Task, string Reason) InferTask(LabeledData d, string requested)
     {
         var t = d.Targets;
@@ -72,8 +98,11 @@ public static class ProblemBuilder
         if (t.DType == DType.Int64)
         {
             int k = d.NumClasses > 0 ? d.NumClasses : (int)t.ToInt64Array().Distinct().Count();
-            return k == 2 ? ("binary", "2 distinct labels: binary classification")
-                          : ("classification", $"{k} distinct integer labels: multi-class classification");
+            bool text = d.ClassNames != null && d.ClassNames.Any(n => !double.TryParse(n, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+            string what = text ? "text labels" : "integer labels";
+            string rule = text ? "" : " (whole numbers with few distinct values are classes; --task regression treats them as numbers)";
+            return k == 2 ? ("binary", $"2 distinct {what}: binary classification{rule}")
+                          : ("classification", $"{k} distinct {what}: multi-class classification{rule}");
         }
         return ("regression", "real-valued target: regression");
     }
@@ -81,8 +110,10 @@ public static class ProblemBuilder
     public static Problem Build(TrainConfig c)
     {
         var csv = CsvData.Options(c);
-        var data = Load(c.Data, c.Target, c.Task, csv);
+        var src = LoadSource(c.Data, c.Target, c.Task, csv, c);
+        var data = src.Data;
         if (data.Count == 0) throw new UserError($"--data '{c.Data}': the dataset has no rows.");
+        OptionChecks.CheckSplits(c, data.Count);
         var (task, reason) = InferTask(data, c.Task);
         if (task is "classification" or "binary" && data.Targets.DType != DType.Int64)
             throw new UserError($"--task {task}: the target '{string.Join(",", data.TargetNames)}' holds real values; classification needs labels (use --task regression, or a label column).");
@@ -92,36 +123,58 @@ public static class ProblemBuilder
             throw new UserError("--task multilabel: every target column must hold only 0 and 1.");
         var classNames = data.ClassNames?.ToArray() ?? (task is "classification" or "binary"
             ? Enumerable.Range(0, (int)data.Targets.ToInt64Array().Max() + 1).Select(i => i.ToString()).ToArray() : []);
+        if (task is "classification" or "binary" && classNames.Length < 2)
+            throw new UserError($"--data '{c.Data}': the target '{string.Join(",", data.TargetNames)}' has a single class ({string.Join("", classNames)}) in all {data.Count} rows; a classifier needs at least two (check --target and --missing drop).");
+        LabeledData? testData = null;
 
-        if (c.TestSplit is < 0 or >= 1) throw new UserError($"--test-split must be in [0, 1), got {c.TestSplit}.");
-        if (c.ValSplit is < 0 or >= 1) throw new UserError($"--val-split must be in [0, 1), got {c.ValSplit}.");
+        if (!(c.TestSplit is >= 0 and < 1)) throw new UserError($"--test-split must be in [0, 1), got {c.TestSplit}.");
+        if (!(c.ValSplit is >= 0 and < 1)) throw new UserError($"--val-split must be in [0, 1), got {c.ValSplit}.");
+        var notes = new List<string>();
+        var warnings = new List<string>();
+        if (src.Note != null) notes.Add(src.Note);
         var gen = new Generator(c.Seed);
         Tensor x = data.Features, y = data.Targets;
         Tensor xTest, yTest;
         int n = data.Count;
         var perm = Tensor.RandPerm(n, gen).ToInt64Array();
+        string testSource;
         if (c.Test != null)
         {
-            var test = Load(c.Test, c.Target, task, csv);
-            xTest = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test);
+            var test = testData = LoadSource(c.Test, c.Target, task, csv, c, asTest: true).Data;
+            xTest = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test, warnings);
             yTest = task is "classification" or "binary" ? MapLabels(test, classNames, c.Test) : test.Targets;
+            CheckOverlap(x, xTest, c.Test, warnings);
+            testSource = $"--test {c.Test}";
+        }
+        else if (src.OfficialTest != null)
+        {
+            xTest = Align(src.OfficialTest.FeatureNames, src.OfficialTest.Features, data.FeatureNames, c.Data, warnings);
+            yTest = task is "classification" or "binary" ? MapLabels(src.OfficialTest, classNames, c.Data) : src.OfficialTest.Targets;
+            testSource = $"the official {xTest.Size(0)}-row test set";
         }
         else
         {
             int nTest = (int)Math.Round(n * c.TestSplit);
-            if (nTest == 0) throw new UserError("--test-split 0 needs a --test file to evaluate on.");
+            if (nTest == 0)
+                throw new UserError(c.TestSplit == 0 ? "--test-split 0 needs a --test file to evaluate on."
+                    : $"the data has only {n} row{(n == 1 ? "" : "s")}: too few to hold out a test split ({c.TestSplit:G3} of {n} rounds to 0); use more data or give a separate --test file.");
             var testIdx = Tensor.FromArray(perm[..nTest]);
             xTest = x.IndexSelect(0, testIdx); yTest = y.IndexSelect(0, testIdx);
             perm = perm[nTest..];
+            testSource = $"{nTest} rows held out at random (--test-split {c.TestSplit:G3}, --seed {c.Seed})";
         }
         int nVal = (int)Math.Round(perm.Length * c.ValSplit);
         Tensor? xVal = null, yVal = null;
-        if (nVal > 0)
+        if (nVal > 0 && nVal < perm.Length)
         {
             var vi = Tensor.FromArray(perm[..nVal]);
             xVal = x.IndexSelect(0, vi); yVal = y.IndexSelect(0, vi);
         }
-        var ti = Tensor.FromArray(perm[nVal..]);
+        else nVal = 0;
+        // Without shuffling nothing is permuted: training keeps the file order (--shuffle false).
+        var trainRows = perm[nVal..];
+        if (!c.Shuffle) Array.Sort(trainRows);
+        var ti = Tensor.FromArray(trainRows);
         if (ti.NumEl == 0) throw new UserError($"no training rows left after the test and validation splits of {n} rows.");
         var xTrain = x.IndexSelect(0, ti);
         var yTrain = y.IndexSelect(0, ti);
@@ -131,38 +184,110 @@ public static class ProblemBuilder
             var unseen = yTest.ToInt64Array().Distinct().Where(v => !seen.Contains(v)).ToList();
             if (unseen.Count > 0)
                 throw new UserError($"the test set has labels never seen in training: {string.Join(", ", unseen.Select(v => classNames[v]))}. Use more data, a different --seed, or remove those rows.");
+            if (seen.Count < 2)
+                throw new UserError($"the training split has a single class ('{classNames[seen.First()]}'); a classifier needs at least two. Check --target, or use more data.");
         }
 
+        // The category vocabulary is the training split's: categories seen only in validation or test rows get no
+        // column of their own (those rows' indicators are all 0, as scikit-learn's OneHotEncoder(handle_unknown="ignore")).
+        var names = data.FeatureNames.ToArray();
+        var keepCols = TrainingVocabulary(xTrain, names, notes);
+        if (keepCols != null)
+        {
+            var kc = Tensor.FromArray(keepCols.Select(i => (long)i).ToArray());
+            xTrain = xTrain.IndexSelect(1, kc); xTest = xTest.IndexSelect(1, kc);
+            if (xVal != null) xVal = xVal.IndexSelect(1, kc);
+            names = keepCols.Select(i => names[i]).ToArray();
+        }
+
+        var fill = Preprocessing.FitFill(xTrain, names, c.Missing.ToLowerInvariant());
+        if (fill != null)
+        {
+            var tmp = new Preprocessing { Fill = fill };
+            xTrain = tmp.Apply(xTrain, "training data"); xTest = tmp.Apply(xTest, "test data");
+            if (xVal != null) xVal = tmp.Apply(xVal, "validation data");
+        }
         Standardize? scaler = null;
-        (double, double) tScale = (0, 1);
+        double[] tMean = [0], tStd = [1];
         if (c.Scale == "standard")
         {
             scaler = Standardize.Fit(xTrain);
             xTrain = scaler.Transform(xTrain); xTest = scaler.Transform(xTest);
             if (xVal != null) xVal = scaler.Transform(xVal);
-            if (task == "regression" && yTrain.Rank == 1)
-            {
-                var yt = yTrain.ToArray();
-                double m = yt.Average(v => (double)v), s = Math.Sqrt(yt.Average(v => (v - m) * (v - m)));
-                if (s == 0) s = 1;
-                tScale = (m, s);
-                yTrain = (yTrain - m) / s;
-                if (yVal != null) yVal = (yVal - m) / s;
-                yTest = (yTest - m) / s;
-            }
+            // Every regression target column is standardised with training statistics, and metrics are reported
+            // back in the original units (a 3-output target left unscaled trains far worse than one scaled).
+            // Poisson regression models raw counts through a log-rate output, so its targets stay in counts.
+            if (task == "regression" && !LossChoice.IsPoisson(c.Loss)) (tMean, tStd) = Preprocessing.FitTarget(yTrain);
         }
         else if (c.Scale != "none") throw new UserError($"--scale '{c.Scale}': use standard or none.");
+        if (task == "regression" && tMean.Length == 1 && yTrain.Rank == 2) (tMean, tStd) = (new double[yTrain.Size(1)], Enumerable.Repeat(1.0, yTrain.Size(1)).ToArray());
+        var prep = new Preprocessing { Fill = fill, Scaler = scaler, TargetMean = tMean, TargetStd = tStd };
+        if (task == "regression")
+        {
+            yTrain = prep.ScaleTarget(yTrain); yTest = prep.ScaleTarget(yTest);
+            if (yVal != null) yVal = prep.ScaleTarget(yVal);
+        }
         return new Problem
         {
             Task = task, TaskReason = reason,
             XTrain = xTrain, YTrain = yTrain, XVal = xVal, YVal = yVal, XTest = xTest, YTest = yTest,
-            FeatureNames = data.FeatureNames.ToArray(), TargetNames = data.TargetNames.ToArray(), ClassNames = classNames,
-            Scaler = scaler, TargetScale = tScale,
+            FeatureNames = names, TargetNames = data.TargetNames.ToArray(), ClassNames = classNames,
+            Prep = prep, TestSource = testSource, Notes = notes, Warnings = warnings, DataSha256 = DataFingerprint.Of(data, testData ?? src.OfficialTest),
+            Counts = task == "regression" && CsvData.LooksLikeCounts(data.Targets) && data.Targets.ToArray().Distinct().Count() > 2,
         };
     }
 
+    /// <summary>Indices of the columns to keep, or null when every one-hot column occurs in the training rows.</summary>
+    private static int[]? TrainingVocabulary(Tensor xTrain, string[] names, List<string> notes)
+    {
+        if (!names.Any(nm => nm.Contains('='))) return null;
+        int n = xTrain.Size(0), f = xTrain.Size(1);
+        var x = xTrain.ToArray();
+        var unused = new List<int>();
+        for (int j = 0; j < f; j++)
+        {
+            if (!names[j].Contains('=')) continue;
+            bool any = false;
+            for (int r = 0; r < n && !any; r++) any = x[r * f + j] == 1;
+            if (!any) unused.Add(j);
+        }
+        if (unused.Count == 0) return null;
+        notes.Add($"{unused.Count} categor{(unused.Count == 1 ? "y occurs" : "ies occur")} only outside the training split and {(unused.Count == 1 ? "is" : "are")} encoded as unknown (all indicators 0): {string.Join(", ", unused.Take(8).Select(j => names[j]))}{(unused.Count > 8 ? ", …" : "")}");
+        return Enumerable.Range(0, f).Except(unused).ToArray();
+    }
+
+    /// <summary>
+    /// Refuses a --test file that is (mostly) the training data and warns when some of its rows duplicate training
+    /// rows: either way the test metrics would not measure generalisation.
+    /// </summary>
+    private static void CheckOverlap(Tensor xTrain, Tensor xTest, string what, List<string> warnings)
+    {
+        var seen = new HashSet<ulong>();
+        foreach (var h in RowHashes(xTrain)) seen.Add(h);
+        var test = RowHashes(xTest);
+        int dup = test.Count(seen.Contains);
+        if (dup == 0) return;
+        if (dup * 2 >= test.Length)
+            throw new UserError($"--test {what}: {dup} of its {test.Length} rows are also in the training data — it is (part of) the training set, so its metrics would not measure generalisation. Point --test at held-out data{(test.Length == dup ? "" : ", or remove the duplicated rows")}.");
+        warnings.Add($"--test {what}: {dup} of its {test.Length} rows also occur in the training data; the test metrics are optimistic for those rows.");
+    }
+
+    private static ulong[] RowHashes(Tensor x)
+    {
+        int n = x.Size(0), f = x.Size(1);
+        var d = x.ToArray();
+        var h = new ulong[n];
+        for (int r = 0; r < n; r++)
+        {
+            ulong a = 1469598103934665603UL;
+            for (int j = 0; j < f; j++) { float v = d[r * f + j]; a = (a ^ (uint)BitConverter.SingleToInt32Bits(float.IsNaN(v) ? float.NaN : v + 0f)) * 1099511628211UL; }
+            h[r] = a;
+        }
+        return h;
+    }
+
     /// <summary>Reorders another file's feature columns to the training columns (one-hot columns absent from it are zeros).</summary>
-    public static Tensor Align(IReadOnlyList<string> names, Tensor features, IReadOnlyList<string> trainNames, string what)
+    public static Tensor Align(IReadOnlyList<string> names, Tensor features, IReadOnlyList<string> trainNames, string what, List<string>? warnings = null)
     {
         if (names.SequenceEqual(trainNames)) return features;
         var pos = new Dictionary<string, int>();
@@ -175,9 +300,10 @@ public static class ProblemBuilder
             else if (trainNames[j].Contains('=')) cols[j] = Tensor.Zeros(n, 1);
             else throw new UserError($"{what}: column '{trainNames[j]}' used in training is missing (columns: {string.Join(", ", names.Take(20))}).");
         }
+        // Categories the training split never saw have no column: such rows get all-zero indicators (unknown).
         var unseen = names.Where(nm => nm.Contains('=') && !trainNames.Contains(nm)).ToList();
         if (unseen.Count > 0)
-            throw new UserError($"{what}: categories never seen in training: {string.Join(", ", unseen.Take(10))}.");
+            warnings?.Add($"{what}: categories never seen in training are encoded as unknown (all indicators 0): {string.Join(", ", unseen.Take(10))}.");
         return Tensor.Cat(cols, 1);
     }
 

@@ -10,6 +10,11 @@ public sealed record TrainConfig
     public string[] Target { get; init; } = [];
     public string[] Categorical { get; init; } = [];
     public string Missing { get; init; } = "error";
+    public string[] Drop { get; init; } = [];
+    public string[] Features { get; init; } = [];
+    public string? Delimiter { get; init; }
+    public string? Comment { get; init; } = "#";
+    public int SkipRows { get; init; }
     public string? Test { get; init; }
     public double TestSplit { get; init; } = 0.2;
     public double ValSplit { get; init; } = 0.1;
@@ -28,7 +33,7 @@ public sealed record TrainConfig
     public double L1 { get; init; }
     public string Scheduler { get; init; } = "none";
     public int BatchSize { get; init; } = 64;
-    public int Epochs { get; init; } = 30;
+    public int Epochs { get; init; }
     public int EarlyStopping { get; init; }
     public string ClassWeights { get; init; } = "none";
     public double LabelSmoothing { get; init; }
@@ -38,6 +43,7 @@ public sealed record TrainConfig
     public string? Init { get; init; }
     public bool Shuffle { get; init; } = true;
     public string? Out { get; init; }
+    public bool Overwrite { get; init; }
 
     // Resolved at run time and recorded for eval/predict.
     public string? ResolvedTask { get; init; }
@@ -47,6 +53,8 @@ public sealed record TrainConfig
     public string[]? TargetNames { get; init; }
     public int Outputs { get; init; }
     public string? KindlingVersion { get; init; }
+    /// <summary>SHA-256 of the data as loaded (and of the --test file): eval rebuilds "its test split" only from the same data.</summary>
+    public string? DataSha256 { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -21,6 +21,10 @@ public sealed class TrainResult
     public bool Interrupted { get; init; }
     public string? StopReason { get; init; }
     public double SamplesPerSecond { get; init; }
+    /// <summary>Early stopping ended the run and restored the weights of <see cref="BestEpoch"/>.</summary>
+    public bool StoppedEarly { get; init; }
+    /// <summary>The epoch (1-based) with the best monitored loss; 0 when unknown.</summary>
+    public int BestEpoch { get; init; }
 }
 
 /// <summary>
@@ -69,11 +73,16 @@ public static class Trainer
         var (model, dropGen) = ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, c);
         if (c.Init != null)
         {
-            try { Safetensors.LoadModule(c.Init, model); }
+            // PyTorch's own torch.save files (.pt/.pth) as well as safetensors.
+            try
+            {
+                if (c.Init.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || c.Init.EndsWith(".pth", StringComparison.OrdinalIgnoreCase)) TorchSave.LoadModule(c.Init, model);
+                else Safetensors.LoadModule(c.Init, model);
+            }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException) { throw new UserError($"--init {c.Init}: {e.Message}"); }
         }
         var opt = MakeOptimizer(c, model);
-        int n = p.XTrain.Size(0), bs = c.BatchSize;
+        int n = p.XTrain.Size(0), bs = Math.Min(c.BatchSize, n); // a batch larger than the data is the whole data (and no int overflow)
         int batches = (n + bs - 1) / bs;
         var sched = MakeScheduler(c, opt, batches);
         var plateau = c.Scheduler == "plateau" ? new ReduceLROnPlateau(opt, patience: 3) : null;
@@ -81,21 +90,23 @@ public static class Trainer
         var steps = new List<StepRow>();
         int startEpoch = 0, startBatch = 0;
         long step = 0;
-        double best = double.PositiveInfinity; int bad = 0;
+        double best = double.PositiveInfinity; int bad = 0, bestEpoch = 0;
+        bool stoppedEarly = false;
         string ckpt = Path.Combine(dir, "checkpoint.safetensors");
         if (resume)
         {
-            if (!File.Exists(ckpt)) throw new UserError($"--resume {dir}: no checkpoint.safetensors there.");
-            var f = Safetensors.Load(ckpt);
-            model.LoadStateDict(f.Tensors.Where(t => t.Key.StartsWith("model.")).ToDictionary(t => t.Key[6..], t => t.Value));
-            opt.LoadStateDict(f.Tensors.Where(t => t.Key.StartsWith("optim.")).ToDictionary(t => t.Key[6..], t => t.Value));
-            startEpoch = int.Parse(f.Metadata["epoch"], CultureInfo.InvariantCulture);
-            startBatch = int.Parse(f.Metadata["batch"], CultureInfo.InvariantCulture);
-            step = long.Parse(f.Metadata["step"], CultureInfo.InvariantCulture);
-            best = double.Parse(f.Metadata["best"], CultureInfo.InvariantCulture);
-            bad = int.Parse(f.Metadata["bad"], CultureInfo.InvariantCulture);
-            epochs = ReadEpochs(Path.Combine(dir, "epochs.csv")).Where(e => e.Epoch <= startEpoch).ToList();
-            steps = ReadSteps(Path.Combine(dir, "steps.csv")).Where(s => s.Step <= step).ToList();
+            var ck = RunFolder.ReadCheckpoint(dir, c, model, opt, batches);
+            (startEpoch, startBatch, step, best, bad, epochs, steps) = (ck.Epoch, ck.Batch, ck.Step, ck.Best, ck.Bad, ck.Epochs, ck.Steps);
+            bestEpoch = ck.Metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, CultureInfo.InvariantCulture, out var bei) ? bei : 0;
+            if (plateau != null)
+            {
+                // The plateau counters must come back too, or a resumed run lowers the learning rate at another epoch.
+                var ps = new Dictionary<string, double>();
+                foreach (var k in new[] { "best", "num_bad_epochs", "cooldown_counter" })
+                    if (ck.Metadata.TryGetValue("plateau." + k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) ps[k] = d;
+                try { plateau.LoadStateDict(ps); }
+                catch (ArgumentException e) { throw new UserError($"{ckpt}: the checkpoint lacks valid ReduceLROnPlateau counters ({e.Message}); it was not written by a --scheduler plateau run of this version."); }
+            }
             if (sched is OneCycleLR) sched.SetEpoch((int)step); else sched?.SetEpoch(startEpoch);
             output.Info($"resuming {dir} at epoch {startEpoch + 1}, step {step}");
         }
@@ -114,13 +125,17 @@ public static class Trainer
             var t = new Dictionary<string, Tensor>();
             foreach (var (k, v) in model.StateDict()) t["model." + k] = v;
             foreach (var (k, v) in opt.StateDict()) t["optim." + k] = v;
-            Safetensors.Save(ckpt, t, new Dictionary<string, string>
+            // Curves first: a crash between the two leaves them ahead of the checkpoint, and --resume cuts them back to it.
+            WriteCurves(dir, epochs, steps);
+            var meta = new Dictionary<string, string>
             {
                 ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture), ["batch"] = batch.ToString(CultureInfo.InvariantCulture),
                 ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
-                ["bad"] = bad.ToString(CultureInfo.InvariantCulture),
-            });
-            WriteCurves(dir, epochs, steps);
+                ["bad"] = bad.ToString(CultureInfo.InvariantCulture), ["best_epoch"] = bestEpoch.ToString(CultureInfo.InvariantCulture),
+                ["stopped_early"] = stoppedEarly ? "1" : "0",
+            };
+            if (plateau != null) foreach (var (k, v) in plateau.StateDict()) meta["plateau." + k] = v.ToString("R", CultureInfo.InvariantCulture);
+            CheckpointWriter.Save(ckpt, t, meta);
         }
 
         output.WithProgress(sink =>
@@ -149,11 +164,12 @@ public static class Trainer
                         break;
                     }
                     total.Backward();
+                    double stepLr = opt.ParamGroups[0].Lr ?? opt.Lr; // the rate this step uses, before OneCycleLR moves it
                     opt.Step();
                     step++;
                     if (sched is OneCycleLR && step < (long)c.Epochs * batches) sched.Step();
                     lossSum += lv * idx.NumEl; seen += idx.NumEl; samples += idx.NumEl;
-                    steps.Add(new StepRow(step, epoch + 1, lv, opt.ParamGroups[0].Lr ?? opt.Lr));
+                    steps.Add(new StepRow(step, epoch + 1, lv, stepLr));
                     double rate = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9);
                     double remaining = ((double)(c.Epochs - epoch - 1) * n + (n - Math.Min(n, (b + 1) * bs))) / Math.Max(rate, 1e-9);
                     sink.Step(b + 1, lossSum / seen, rate, TimeSpan.FromSeconds(Math.Min(remaining, 359999)));
@@ -178,11 +194,12 @@ public static class Trainer
                     $"  lr {row.Lr:G3}  {epochWatch.Elapsed.TotalSeconds:F1}s");
                 if (sched != null && sched is not OneCycleLR) sched.Step();
                 plateau?.Step(monitored);
-                if (monitored < best - 1e-12) { best = monitored; bad = 0; if (c.EarlyStopping > 0) Safetensors.SaveModule(Path.Combine(dir, "best.safetensors"), model); }
+                if (monitored < best - 1e-12) { best = monitored; bad = 0; bestEpoch = epoch + 1; if (c.EarlyStopping > 0) Safetensors.SaveModule(Path.Combine(dir, "best.safetensors"), model); }
                 else bad++;
+                stoppedEarly = c.EarlyStopping > 0 && bad >= c.EarlyStopping;
                 SaveCheckpoint(epoch + 1, 0);
-                if (StopRequested) { interrupted = true; break; }
-                if (c.EarlyStopping > 0 && bad >= c.EarlyStopping)
+                if (StopRequested && !stoppedEarly) { interrupted = true; break; }
+                if (stoppedEarly)
                 {
                     sink.Line($"early stopping: no improvement of the {(valEval != null ? "validation" : "training")} loss for {c.EarlyStopping} epochs; restoring the best weights (loss {best:F4}).");
                     Safetensors.LoadModule(Path.Combine(dir, "best.safetensors"), model);
@@ -195,7 +212,7 @@ public static class Trainer
         return new TrainResult
         {
             Epochs = epochs, Steps = steps, Test = test, MetricName = test.Main.Name, Seconds = priorSeconds + sw.Elapsed.TotalSeconds,
-            Model = model, Interrupted = interrupted, SamplesPerSecond = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9),
+            Model = model, Interrupted = interrupted, StoppedEarly = stoppedEarly, BestEpoch = bestEpoch, SamplesPerSecond = samples / Math.Max(throughput.Elapsed.TotalSeconds, 1e-9),
         };
     }
 

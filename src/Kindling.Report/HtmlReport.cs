@@ -15,6 +15,9 @@ public sealed record ReportChart(string Svg, string Caption);
 /// <param name="Test">Value on the test set.</param>
 public sealed record MetricRow(string Name, double? Train = null, double? Validation = null, double? Test = null);
 
+/// <summary>A table of values with a title, e.g. per-class precision and recall or a model summary.</summary>
+public sealed record ReportTable(string Title, IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows, string? Note = null);
+
 /// <summary>A confusion matrix: <c>Counts[t, p]</c> is how many samples of true class t were predicted as class p.</summary>
 /// <param name="Counts">Square matrix of counts, one row and column per class.</param>
 /// <param name="ClassNames">Class names, in the order of the matrix rows/columns.</param>
@@ -51,6 +54,9 @@ public sealed record ReportModel
 
     /// <summary>Rows of the final-metrics table.</summary>
     public IReadOnlyList<MetricRow> FinalMetrics { get; init; } = [];
+
+    /// <summary>Further tables (per-class metrics, model summary), shown after the final metrics.</summary>
+    public IReadOnlyList<ReportTable> Tables { get; init; } = [];
 
     /// <summary>Confusion matrix for classification runs; null to omit.</summary>
     public ConfusionMatrix? Confusion { get; init; }
@@ -92,6 +98,7 @@ public static class HtmlReport
         table.cm td.diag{box-shadow:inset 0 0 0 2px #1d2430}
         table.cm th.corner{color:#5b6472;font-weight:400;font-size:12px}
         table.cm caption{caption-side:bottom;text-align:left;color:#5b6472;font-size:13px;padding-top:6px}
+        table.cm.compact td,table.cm.compact th{min-width:0;padding:3px 6px;font-size:12px}
         tr.best td{font-weight:700;background:#e8f4ec}
         .badge{display:inline-block;margin-left:6px;padding:0 6px;border-radius:8px;background:#009e73;color:#ffffff;font-size:11px;font-weight:600}
         p.note{color:#5b6472;font-size:13px;margin:8px 0 0}
@@ -147,6 +154,7 @@ public static class HtmlReport
         }
 
         if (model.FinalMetrics.Count > 0) FinalMetrics(sb, model.FinalMetrics);
+        foreach (var t in model.Tables) Table(sb, t);
         if (model.Confusion is { } cm) Confusion(sb, cm);
         if (model.Comparison.Count > 0) Comparison(sb, model);
 
@@ -220,6 +228,23 @@ public static class HtmlReport
         sb.Append("</tbody>\n</table>\n</section>\n");
     }
 
+    private static void Table(StringBuilder sb, ReportTable t)
+    {
+        Section(sb, "table", t.Title);
+        sb.Append("<div class=\"scroll\">\n<table class=\"metrics\">\n<thead><tr>");
+        for (int j = 0; j < t.Header.Count; j++) sb.Append(j == 0 ? "<th>" : "<th class=\"num\">").Append(Markup.Escape(t.Header[j])).Append("</th>");
+        sb.Append("</tr></thead>\n<tbody>\n");
+        foreach (var r in t.Rows)
+        {
+            sb.Append("<tr>");
+            for (int j = 0; j < r.Count; j++) sb.Append(j == 0 ? "<td>" : "<td class=\"num\">").Append(Markup.Escape(r[j])).Append("</td>");
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</tbody>\n</table>\n</div>\n");
+        if (t.Note != null) sb.Append("<p class=\"note\">").Append(Markup.Escape(t.Note)).Append("</p>\n");
+        sb.Append("</section>\n");
+    }
+
     private static void Confusion(StringBuilder sb, ConfusionMatrix cm)
     {
         ArgumentNullException.ThrowIfNull(cm.Counts);
@@ -231,15 +256,20 @@ public static class HtmlReport
         foreach (var c in cm.Counts) max = Math.Max(max, c);
 
         Section(sb, "confusion", "Confusion matrix");
-        sb.Append("<div class=\"scroll\">\n<table class=\"cm\">\n<caption>Rows: true class · columns: predicted class · diagonal outlined = correct.</caption>\n");
-        sb.Append("<thead><tr><th class=\"corner\">true ╲ predicted</th>");
-        for (int j = 0; j < n; j++) sb.Append("<th class=\"num\" scope=\"col\">").Append(Markup.Escape(cm.ClassNames[j])).Append("</th>");
+        sb.Append("<div class=\"scroll\">\n<table class=\"cm").Append(n > 6 ? " compact" : "").Append("\">\n<caption>Rows: true class · columns: predicted class · diagonal outlined = correct.</caption>\n");
+        // Many classes: columns are headed by class number (rows carry "number name"), so a 10-class matrix of long
+        // names fits a 1280-px window as a compact heat map instead of scrolling sideways.
+        bool compact = n > 6;
+        sb.Append(compact ? "<thead><tr><th class=\"corner\">true ╲ predicted</th>" : "<thead><tr><th class=\"corner\">true ╲ predicted</th>");
+        for (int j = 0; j < n; j++)
+            sb.Append("<th class=\"num\" scope=\"col\" title=\"").Append(Markup.Escape(cm.ClassNames[j])).Append("\">")
+              .Append(compact ? j.ToString(CultureInfo.InvariantCulture) : Markup.Escape(cm.ClassNames[j])).Append("</th>");
         sb.Append("<th class=\"num\" scope=\"col\">total</th><th class=\"num\" scope=\"col\">recall</th></tr></thead>\n<tbody>\n");
         for (int i = 0; i < n; i++)
         {
             long total = 0;
             for (int j = 0; j < n; j++) total += cm.Counts[i, j];
-            sb.Append("<tr><th scope=\"row\">").Append(Markup.Escape(cm.ClassNames[i])).Append("</th>");
+            sb.Append("<tr><th scope=\"row\">").Append(compact ? i.ToString(CultureInfo.InvariantCulture) + " " : "").Append(Markup.Escape(cm.ClassNames[i])).Append("</th>");
             for (int j = 0; j < n; j++)
             {
                 int c = cm.Counts[i, j];

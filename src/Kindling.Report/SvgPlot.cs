@@ -9,7 +9,9 @@ namespace Kindling.Report;
 /// <param name="Y">Y values; a non-finite entry (NaN, ±∞) breaks the line instead of being drawn.</param>
 /// <param name="Color">Any SVG/CSS colour; null takes the next colour of <see cref="SvgPlot.Palette"/>.</param>
 /// <param name="Dashed">Draws the line dashed, so e.g. validation can be told from training without relying on colour alone.</param>
-public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, string? Color = null, bool Dashed = false);
+/// <param name="Markers">Draws each point as a dot without connecting lines (a scatter plot, e.g. predicted vs actual); the
+/// values are then on a <c>&lt;g class="markers"&gt;</c> element's <c>data-x</c>/<c>data-y</c>.</param>
+public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, string? Color = null, bool Dashed = false, bool Markers = false);
 
 /// <summary>
 /// Dependency-free SVG charts for run reports. The output is deterministic, self-contained (no ids, no CSS,
@@ -48,9 +50,11 @@ public static class SvgPlot
     /// <param name="yLabel">Y-axis label.</param>
     /// <param name="series">Curves to draw; empty or all-non-finite data gives a chart that says "no data".</param>
     /// <param name="logY">Logarithmic y axis; values ≤ 0 then cannot be placed and break the line like NaN does.</param>
+    /// <param name="markX">An x value to mark with a dashed vertical line (e.g. the epoch early stopping kept); null for none.</param>
+    /// <param name="markLabel">Text beside the marker line.</param>
     /// <returns>The SVG markup.</returns>
     /// <exception cref="ArgumentException">A series has different X and Y lengths.</exception>
-    public static string LineChart(string title, string xLabel, string yLabel, IReadOnlyList<Series> series, bool logY = false)
+    public static string LineChart(string title, string xLabel, string yLabel, IReadOnlyList<Series> series, bool logY = false, double? markX = null, string? markLabel = null)
     {
         ArgumentNullException.ThrowIfNull(title);
         ArgumentNullException.ThrowIfNull(xLabel);
@@ -150,18 +154,29 @@ public static class SvgPlot
                         dx.Append(R(s.X[i]));
                         dy.Append(R(s.Y[i]));
                     }
-                    sb.Append(CultureInfo.InvariantCulture,
-                        $"""<polyline data-series="{name}" data-x="{dx}" data-y="{dy}" points="{pts}" fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"{dash}/>""").Append('\n');
+                    if (!s.Markers)
+                        sb.Append(CultureInfo.InvariantCulture,
+                            $"""<polyline data-series="{name}" data-x="{dx}" data-y="{dy}" points="{pts}" fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"{dash}/>""").Append('\n');
+                    else
+                        sb.Append(CultureInfo.InvariantCulture, $"""<g class="markers" data-series="{name}" data-x="{dx}" data-y="{dy}" fill-opacity="0.55">""").Append('\n');
                     // A one-point segment draws nothing as a polyline, and with few points markers show where the data actually is.
-                    if (end - start == 1 || usable <= MarkerMaxPoints)
+                    if (s.Markers || end - start == 1 || usable <= MarkerMaxPoints)
                         for (int i = start; i < end; i++)
                             sb.Append(CultureInfo.InvariantCulture, $"""<circle cx="{F(Px(s.X[i]))}" cy="{F(Py(s.Y[i]))}" r="2.6" fill="{color}"/>""").Append('\n');
+                    if (s.Markers) sb.Append("</g>\n");
                 }
                 start = end;
             }
             sb.Append("</g>\n");
         }
 
+        // A vertical marker, e.g. the epoch whose weights early stopping kept.
+        if (markX is double mx && double.IsFinite(mx) && mx >= x0 && mx <= x1)
+        {
+            string label = Markup.Escape(markLabel ?? "");
+            sb.Append(CultureInfo.InvariantCulture, $"""<g class="mark" data-x="{R(mx)}"><line x1="{F(Px(mx))}" x2="{F(Px(mx))}" y1="{F(MarginTop)}" y2="{F(MarginTop + PlotH)}" stroke="#444444" stroke-width="1.5" stroke-dasharray="3 3"/>""")
+              .Append(CultureInfo.InvariantCulture, $"""<text x="{F(Px(mx) + 4)}" y="{F(MarginTop + 14)}" font-size="11" fill="#444444">{label}</text></g>""").Append('\n');
+        }
         DrawLegend(sb, series);
         return sb.Append("</svg>\n").ToString();
     }

@@ -2,12 +2,21 @@ namespace Kindling;
 
 /// <summary>
 /// A seeded random-number generator (xoshiro256** seeded through SplitMix64) whose streams are defined bit for bit,
-/// so the same seed gives the same numbers on every machine. Not thread-safe: give each thread its own.
+/// so the same seed gives the same numbers on every machine. Safe to share between threads, like PyTorch's generators:
+/// every draw holds the generator's lock, and a tensor-filling operation (<see cref="Tensor.Rand"/>,
+/// <see cref="Tensor.Randn"/>, <see cref="Tensor.RandPerm"/>, the <c>Init</c> functions, a DataLoader's shuffle) holds it
+/// for the whole fill, so each operation takes one unbroken stretch of the stream. Which stretch a thread gets depends on
+/// timing, so code that needs reproducible numbers under parallelism gives each thread its own generator.
 /// </summary>
 public sealed class Generator
 {
     private ulong _s0, _s1, _s2, _s3;
     private double? _spareNormal;
+    // Reentrant: a bulk fill holds it while the per-draw methods below take it again at little cost.
+    private readonly Lock _sync = new();
+
+    /// <summary>The lock a multi-draw operation holds so its draws are consecutive in the stream.</summary>
+    internal Lock SyncRoot => _sync;
 
     /// <summary>The generator used when none is passed. Reseed it with <see cref="ManualSeed"/> (PyTorch's <c>torch.manual_seed</c>).</summary>
     public static Generator Default { get; } = new(0);
@@ -18,10 +27,15 @@ public sealed class Generator
     /// <summary>Restarts the stream from <paramref name="seed"/>.</summary>
     public Generator ManualSeed(ulong seed)
     {
+        lock (_sync) Seed(seed);
+        return this;
+    }
+
+    private void Seed(ulong seed)
+    {
         ulong x = seed;
         _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
         _spareNormal = null;
-        return this;
     }
 
     private static ulong SplitMix(ref ulong x)
@@ -34,6 +48,11 @@ public sealed class Generator
 
     /// <summary>Next 64 uniformly random bits.</summary>
     public ulong NextUInt64()
+    {
+        lock (_sync) return Next();
+    }
+
+    private ulong Next()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
         ulong t = _s1 << 17;
@@ -55,9 +74,10 @@ public sealed class Generator
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), $"NextInt64: the bound must be positive, got {n}.");
         ulong un = (ulong)n;
         ulong threshold = (0 - un) % un;
+        lock (_sync)
         while (true)
         {
-            ulong r = NextUInt64();
+            ulong r = Next();
             ulong hi = Math.BigMul(r, un, out ulong lo);
             if (lo >= threshold) return (long)hi;
         }
@@ -65,6 +85,11 @@ public sealed class Generator
 
     /// <summary>Standard normal sample (Box–Muller in double precision; the second value of each pair is kept).</summary>
     public double NextNormal()
+    {
+        lock (_sync) return Normal();
+    }
+
+    private double Normal()
     {
         if (_spareNormal is double s) { _spareNormal = null; return s; }
         double u1 = 1.0 - NextDouble(); // (0, 1]: log is finite

@@ -123,7 +123,7 @@ public sealed partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var t = Empty(shape, FloatType(dtype, "Rand"));
-        for (int i = 0; i < t.NumEl; i++) t.SetRaw(i, dtype == DType.Float32 ? g.NextFloat() : g.NextDouble());
+        lock (g.SyncRoot) for (int i = 0; i < t.NumEl; i++) t.SetRaw(i, dtype == DType.Float32 ? g.NextFloat() : g.NextDouble());
         return t;
     }
 
@@ -132,7 +132,7 @@ public sealed partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var t = Empty(shape, FloatType(dtype, "Randn"));
-        for (int i = 0; i < t.NumEl; i++) t.SetRaw(i, g.NextNormal());
+        lock (g.SyncRoot) for (int i = 0; i < t.NumEl; i++) t.SetRaw(i, g.NextNormal());
         return t;
     }
 
@@ -143,7 +143,7 @@ public sealed partial class Tensor
         var g = generator ?? Generator.Default;
         var t = Empty(shape, DType.Int64);
         var s = t.I64Span;
-        for (int i = 0; i < s.Length; i++) s[i] = low + g.NextInt64(high - low);
+        lock (g.SyncRoot) for (int i = 0; i < s.Length; i++) s[i] = low + g.NextInt64(high - low);
         return t;
     }
 
@@ -154,6 +154,7 @@ public sealed partial class Tensor
         var g = generator ?? Generator.Default;
         var p = new long[n];
         for (int i = 0; i < n; i++) p[i] = i;
+        lock (g.SyncRoot)
         for (int i = n - 1; i > 0; i--)
         {
             int j = (int)g.NextInt64(i + 1);

@@ -70,7 +70,7 @@ public class OptimizerTests
     [Fact]
     public void ZeroGradKeepsOrFreesTheBuffers()
     {
-        var m = new Linear(3, 2);
+        var m = new Linear(3, 2, generator: new Generator(3));
         m.Call(Tensor.Ones(4, 3)).Sum().Backward();
         var g = m.Weight.Grad!;
         m.ZeroGrad();

@@ -354,20 +354,23 @@ public class ReportTests
     }
 
     [Fact]
-    public async Task Html_RendersInChromium_OrIsAtLeastWellFormed()
+    public void Html_HasWhatABrowserNeedsToDrawTheCharts()
+    {
+        var doc = XDocument.Parse(File.ReadAllText(WriteSample()));
+        Assert.Equal(3, doc.Descendants(Svg + "svg").Count());
+        Assert.All(doc.Descendants(Svg + "svg"), s => Assert.NotNull(s.Attribute("viewBox")));
+        Assert.NotEmpty(doc.Descendants("style"));
+    }
+
+    [SkippableFact]
+    public async Task Html_RendersInChromium()
     {
         string html = WriteSample();
         var doc = XDocument.Parse(File.ReadAllText(html));
         Assert.Equal(3, doc.Descendants(Svg + "svg").Count());
 
         const string chromium = "/usr/bin/chromium";
-        if (!File.Exists(chromium))
-        {
-            // No browser here: still check the page has everything a browser would need to draw the charts.
-            Assert.All(doc.Descendants(Svg + "svg"), s => Assert.NotNull(s.Attribute("viewBox")));
-            Assert.NotEmpty(doc.Descendants("style"));
-            return;
-        }
+        Skip.IfNot(File.Exists(chromium), "chromium is not installed (.ci/run installs it: apt-get install chromium fonts-dejavu-core)");
 
         string dir = Directory.CreateTempSubdirectory("kindling-render-").FullName;
         try

@@ -7,8 +7,11 @@ namespace Kindling.Tests;
 
 /// <summary>
 /// Trains the source material's three models from PyTorch-written initial weights on the same batches as
-/// tools/parity/gen_training.py and checks every step's loss against PyTorch's: within 1e-4 relative, or within 4× the
-/// drift PyTorch itself shows when only its float32 rounding changes, where that is larger.
+/// tools/parity/gen_training.py and checks every step's loss against PyTorch's float64 run of the same configuration (a
+/// reference that does not drift): Kindling's float32 loss must be within <see cref="Multiple"/>× PyTorch-float32's own
+/// relative distance from it so far (the largest over stock PyTorch and four equally valid float32 variants; never less
+/// than <see cref="Floor"/>). Chaotic configurations are compared only up to the step where a float32 run leaves
+/// float64 by 1 % (the generator's steps_compared).
 /// </summary>
 public class TrainingParityTests
 {
@@ -29,11 +32,13 @@ public class TrainingParityTests
             yield return [t!["model"]!.GetValue<string>(), t["optimizer"]!.GetValue<string>()];
     }
 
-    private static (Module model, Func<Tensor, Tensor, Tensor> loss) Build(string name) => name switch
+    // The initial weights come from PyTorch's file; the layers' own initialisation is overwritten, but draws from a
+    // local generator so that it does not consume (or race on) Generator.Default.
+    private static (Module model, Func<Tensor, Tensor, Tensor> loss) Build(string name, Generator g) => name switch
     {
-        "image_3072_128_2" => (new Sequential(new Linear(3072, 128), new ReLU(), new Linear(128, 2)), (y, t) => Functional.CrossEntropy(y, t)),
-        "house_10_128_1" => (new Sequential(new Linear(10, 128), new ReLU(), new Linear(128, 1)), (y, t) => Functional.MseLoss(y, t)),
-        "binary_10_5_1" => (new Sequential(new Linear(10, 5), new Sigmoid(), new Linear(5, 1)), (y, t) => Functional.BinaryCrossEntropyWithLogits(y, t)),
+        "image_3072_128_2" => (new Sequential(new Linear(3072, 128, generator: g), new ReLU(), new Linear(128, 2, generator: g)), (y, t) => Functional.CrossEntropy(y, t)),
+        "house_10_128_1" => (new Sequential(new Linear(10, 128, generator: g), new ReLU(), new Linear(128, 1, generator: g)), (y, t) => Functional.MseLoss(y, t)),
+        "binary_10_5_1" => (new Sequential(new Linear(10, 5, generator: g), new Sigmoid(), new Linear(5, 1, generator: g)), (y, t) => Functional.BinaryCrossEntropyWithLogits(y, t)),
         _ => throw new ArgumentException(name),
     };
 
@@ -52,6 +57,12 @@ public class TrainingParityTests
         };
     }
 
+    /// <summary>Kindling may be this many times further from the float64 truth than PyTorch-float32 is.</summary>
+    internal const double Multiple = 3; // measured worst: 1.36× (house_10_128_1, sgd_nesterov_wd)
+
+    /// <summary>float32 resolution of a loss value: 8·2⁻²³ relative (PyTorch's own distance can be ~0 at the first steps).</summary>
+    internal const double Floor = 8 * 1.1920928955078125e-7;
+
     [Theory]
     [MemberData(nameof(Trajectories))]
     public void MatchesPyTorchStepByStep(string modelName, string optimizerName)
@@ -63,24 +74,25 @@ public class TrainingParityTests
         var x = Features(n, info["features"]!.GetValue<int>());
         var tv = info["targets"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         Tensor y = info["target_dtype"]!.GetValue<string>() == "int64" ? Tensor.FromArray(tv.Select(v => (long)v).ToArray()) : Tensor.FromArray(tv.Select(v => (float)v).ToArray(), n, 1);
-        var (model, lossFn) = Build(modelName);
+        var (model, lossFn) = Build(modelName, new Generator(0));
         Safetensors.LoadModule(Path.Combine(Dir, modelName + ".safetensors"), model);
         var opt = MakeOptimizer(traj["spec"]!.AsObject(), model.Parameters());
-        var expected = traj["losses"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
-        // PyTorch's own drift when only its float32 rounding changes (Linear layers accumulating in float64, or summing in
-        // another order): configurations that amplify rounding noise (Adam/RMSprop on the 3072-input model) get 4× that
-        // much room, never less than 1e-4.
-        var drift = traj["float_drift"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
-        for (int s = 0; s < expected.Length; s++)
+        var truth = traj["losses64"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        var drift32 = traj["drift32"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        int steps = traj["steps_compared"]!.GetValue<int>();
+        Assert.InRange(steps, 50, truth.Length); // a configuration cut shorter than this compares too little
+        for (int s = 0; s < steps; s++)
         {
             var idx = Tensor.FromArray(Enumerable.Range(0, b).Select(r => (long)((s * b + r) % n)).ToArray());
             opt.ZeroGrad();
             var loss = lossFn(model.Call(x.IndexSelect(0, idx)), y.IndexSelect(0, idx));
             loss.Backward();
             opt.Step();
-            double got = loss.ItemDouble(), exp = expected[s];
-            double tol = Math.Max(1e-4, 4 * drift[s]);
-            Assert.True(Math.Abs(got - exp) <= tol * Math.Abs(exp), $"step {s}: Kindling {got:R}, PyTorch {exp:R} (relative error {Math.Abs(got - exp) / Math.Abs(exp):E2}, allowed {tol:E1})");
+            // Kindling's float32 distance from PyTorch's float64 run, against PyTorch-float32's own distance so far.
+            double rel = Math.Abs(loss.ItemDouble() - truth[s]) / Math.Abs(truth[s]);
+            double ratio = rel / Math.Max(drift32[s], Floor);
+            Assert.True(ratio <= Multiple, $"step {s}: Kindling {loss.ItemDouble():R}, PyTorch float64 {truth[s]:R} (relative {rel:E2}); " +
+                $"PyTorch float32 is {drift32[s]:E2} away, so at most {Multiple}× max(that, {Floor:E1}) = {Multiple * Math.Max(drift32[s], Floor):E2} is allowed");
         }
     }
 
@@ -121,7 +133,9 @@ public class TrainingParityTests
         for (int i = 0; i < lrs.Length; i++)
         {
             Assert.True(Math.Abs(lrs[i] - opt.ParamGroups[0].Lr!.Value) <= 1e-12 + 1e-9 * lrs[i], $"{name} step {i}: lr {opt.ParamGroups[0].Lr} vs PyTorch {lrs[i]}");
-            double mom = opt.ParamGroups[0].Momentum ?? 0.9;
+            // The momentum SGD actually uses: the group's (which OneCycleLR must set) or else the optimizer's own.
+            if (name == "onecycle") Assert.True(opt.ParamGroups[0].Momentum != null, "OneCycleLR left the group momentum unset");
+            double mom = opt.ParamGroups[0].Momentum ?? opt.Momentum;
             Assert.True(Math.Abs(moms[i] - mom) <= 1e-9, $"{name} step {i}: momentum {mom} vs PyTorch {moms[i]}");
             if (i + 1 < lrs.Length) sch.Step();
         }

@@ -51,6 +51,7 @@ public static class ParityRunner
         private readonly HashSet<string> _used = [];
         public double Num(string k, double d) { _used.Add(k); return o[k] is JsonNode n ? n.GetValue<double>() : d; }
         public bool Bool(string k, bool d) { _used.Add(k); return o[k] is JsonNode n ? n.GetValue<bool>() : d; }
+        public string Str(string k, string d) { _used.Add(k); return o[k] is JsonNode n ? n.GetValue<string>() : d; }
         public Tensor? Tensor(string k) { _used.Add(k); return o[k] is JsonNode n ? ReadTensor(n) : null; }
         public Reduction Red(string d = "mean") { _used.Add("reduction"); return Reductions.Parse(o["reduction"]?.GetValue<string>() ?? d, loss); }
         public void Done()
@@ -84,7 +85,9 @@ public static class ParityRunner
             "multi_margin_loss" => Functional.MultiMarginLoss(In("input"), In("target"), (int)o.Num("p", 1), o.Num("margin", 1), o.Tensor("weight"), o.Red()),
             "multilabel_margin_loss" => Functional.MultilabelMarginLoss(In("input"), In("target"), o.Red()),
             "triplet_margin_loss" => Functional.TripletMarginLoss(In("anchor"), In("positive"), In("negative"), o.Num("margin", 1.0), o.Num("p", 2), o.Num("eps", 1e-6), o.Bool("swap", false), o.Red()),
-            "triplet_margin_with_distance_loss" => Functional.TripletMarginWithDistanceLoss(In("anchor"), In("positive"), In("negative"), null, o.Num("margin", 1.0), o.Bool("swap", false), o.Red()),
+            "triplet_margin_with_distance_loss" => Functional.TripletMarginWithDistanceLoss(In("anchor"), In("positive"), In("negative"),
+                Distance(o.Str("distance_function", "pairwise_distance")), o.Num("margin", 1.0), o.Bool("swap", false), o.Red()),
+            "softmax_focal_loss" => Functional.SoftmaxFocalLoss(In("input"), In("target"), o.Tensor("alpha"), o.Num("gamma", 2), (long)o.Num("ignore_index", -100), o.Red()),
             "ctc_loss" => Functional.CtcLoss(In("log_probs"), In("targets"), In("input_lengths"), In("target_lengths"), (int)o.Num("blank", 0), o.Red(), o.Bool("zero_infinity", false)),
             "sigmoid_focal_loss" => Functional.SigmoidFocalLoss(In("input"), In("target"), o.Num("alpha", 0.25), o.Num("gamma", 2), o.Red("none")),
             _ => throw new NotSupportedException($"parity: unknown loss '{loss}'."),
@@ -92,6 +95,14 @@ public static class ParityRunner
         o.Done();
         return y;
     }
+
+    /// <summary>The distance functions a case file can name for triplet_margin_with_distance_loss (it cannot hold a callable).</summary>
+    private static Func<Tensor, Tensor, Tensor>? Distance(string name) => name switch
+    {
+        "pairwise_distance" => null, // the default: Euclidean PairwiseDistance
+        "pairwise_distance_p1" => (a, b) => Functional.PairwiseDistance(a, b, 1),
+        _ => throw new NotSupportedException($"parity: unknown distance_function '{name}' (known: pairwise_distance, pairwise_distance_p1)."),
+    };
 
     public static Tensor ReadTensor(JsonNode node)
     {
@@ -137,6 +148,12 @@ public static class ParityRunner
             var type = r["error_type"]?.GetValue<string>();
             if (type != null && !type.EndsWith("ArgumentException") && type != nameof(ArgumentOutOfRangeException))
                 return $"rejected, but with {type} rather than an ArgumentException: {r["error"]}";
+            // The reason, not just the rejection: every fragment of expected.error_contains (an optional extension of
+            // the contract) must appear in the message, ignoring case.
+            var message = r["error"]!.GetValue<string>();
+            foreach (var fragment in Fragments(exp["error_contains"]))
+                if (!message.Contains(fragment, StringComparison.OrdinalIgnoreCase))
+                    return $"rejected for another reason than expected: the message does not mention \"{fragment}\": {message}";
             return null;
         }
         if (r["error"] != null) return $"Kindling rejected a valid case: {r["error"]}";
@@ -152,6 +169,24 @@ public static class ParityRunner
         return null;
     }
 
+    private static IEnumerable<string> Fragments(JsonNode? node) => node switch
+    {
+        null => [],
+        JsonArray a => a.Select(v => v!.GetValue<string>()),
+        _ => [node.GetValue<string>()],
+    };
+
+    /// <summary>float32's relative resolution, 2⁻²³.</summary>
+    private const double Eps32 = 1.1920928955078125e-7;
+
+    /// <summary>
+    /// The judge's rule for one tensor. An element passes when |Kindling − exact| ≤ 1e-4·|exact| + 8·ε₃₂·S, where S is
+    /// the largest finite |exact| in the same tensor (an element computed from the same terms as its largest sibling
+    /// carries float32 rounding of that size: below 8·ε₃₂·S float32 cannot resolve it), or when it is no further from
+    /// the exact value than 4 × PyTorch's own float32 answer is (the contract's second clause). Unlike the contract's
+    /// absolute 1e-5, this judges small values relatively: a gradient of 1e-6 beside a largest one of 0.1 must be right
+    /// to about 1 %, and one of 1e-6 in a tensor whose largest is 1e-6 to 1e-4.
+    /// </summary>
     private static string? Compare(string what, JsonNode exact, JsonNode? torch32, JsonNode? mine)
     {
         if (mine == null) return $"{what}: missing";
@@ -161,6 +196,7 @@ public static class ParityRunner
         var es = exact["shape"]!.AsArray().Select(v => v!.GetValue<int>());
         var ms = mine["shape"]!.AsArray().Select(v => v!.GetValue<int>());
         if (!es.SequenceEqual(ms)) return $"{what}: shape ({string.Join(", ", ms)}) but expected ({string.Join(", ", es)})";
+        double scale = e.Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max();
         for (int i = 0; i < e.Length; i++)
         {
             double ev = e[i], mv = m[i];
@@ -175,9 +211,9 @@ public static class ParityRunner
                 return $"{what}[{i}]: {mv} but expected {ev}";
             }
             double err = Math.Abs(mv - ev);
-            if (err <= 1e-5 + 1e-4 * Math.Abs(ev)) continue;
+            if (err <= 1e-4 * Math.Abs(ev) + 8 * Eps32 * scale) continue;
             if (t != null && err <= 4 * Math.Abs(t[i] - ev)) continue;
-            return $"{what}[{i}]: {mv:R} but expected {ev:R} (PyTorch float32: {(t != null ? t[i].ToString("R") : "n/a")})";
+            return $"{what}[{i}]: {mv:R} but expected {ev:R} (PyTorch float32: {(t != null ? t[i].ToString("R") : "n/a")}; allowed {1e-4 * Math.Abs(ev) + 8 * Eps32 * scale:E2}, largest |value| {scale:E2})";
         }
         return null;
     }

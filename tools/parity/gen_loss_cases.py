@@ -105,9 +105,51 @@ def sigmoid_focal_loss(input, target, alpha=0.25, gamma=2.0, reduction="none"):
     return loss
 
 
+def softmax_focal_loss(input, target, alpha=None, gamma=2.0, ignore_index=-100, reduction="mean"):
+    """Softmax focal loss (Lin et al. 2017, multi-class form), written out in torch ops:
+    l_n = -alpha[y_n] * (1 - p_{y_n})^gamma * log p_{y_n}, p = softmax over dim 1; targets equal to ignore_index
+    contribute 0 and are left out of the mean (which averages over the kept targets, unweighted by alpha).
+    Shapes: input (N, C) or (N, C, d1, ...), target int64 (N) or (N, d1, ...), alpha (C)."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if gamma < 0:
+        raise ValueError("gamma must be non-negative")
+    keep = target != ignore_index
+    t = torch.where(keep, target, torch.zeros_like(target))
+    c = input.shape[1]
+    if bool(((t < 0) | (t >= c)).any()):
+        raise IndexError(f"Target {int(t[(t < 0) | (t >= c)][0])} is out of bounds.")
+    logpt = F.log_softmax(input, 1).gather(1, t.unsqueeze(1)).squeeze(1)
+    loss = -((1 - logpt.exp()) ** gamma) * logpt if gamma != 0 else -logpt
+    if alpha is not None:
+        loss = loss * alpha[t]
+    loss = loss * keep.to(loss.dtype)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / keep.sum()
+
+
+DISTANCES = {
+    "pairwise_distance": lambda a, b: F.pairwise_distance(a, b),
+    "pairwise_distance_p1": lambda a, b: F.pairwise_distance(a, b, p=1.0),
+}
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, distance_function="pairwise_distance", **kw):
+    """torch.nn.functional.triplet_margin_with_distance_loss with the distance named by a string (a case file cannot
+    hold a callable): pairwise_distance (torch's default, p = 2) or pairwise_distance_p1."""
+    return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=DISTANCES[distance_function], **kw)
+
+
 def loss_fn(name):
     if name == "sigmoid_focal_loss":
         return sigmoid_focal_loss
+    if name == "softmax_focal_loss":
+        return softmax_focal_loss
+    if name == "triplet_margin_with_distance_loss":
+        return triplet_margin_with_distance_loss
     return getattr(F, name)
 
 
@@ -230,6 +272,58 @@ def family(name):
     FILES.setdefault(name, [])
 
 
+# What a rejection must be about: fragments that Kindling's message has to contain (case-insensitive), so an error
+# case fails when the input is rejected for some other reason. First matching id pattern wins; every error case must
+# match one. Written to expected.error_contains (an extension of the contract: readers that do not know it ignore it).
+REASONS = [
+    (r"sfocal-err-target-oob", ["target 4", "out of range"]),
+    (r"reduction-avg", ["'avg'", "reduction"]),
+    (r"ce-err-target-oob-ls$", ["target 5", "out of range"]),
+    (r"ce-err-one-column-binary-labels", ["target 1", "BCEWithLogits"]),
+    (r"ce-err-negative-target-ignore-other", ["target -2", "out of range"]),
+    (r"err-negative-target", ["target -1", "out of range"]),
+    (r"mm-err-target-oob", ["target 3", "out of range", "0..2)"]),  # no ignore_index to offer
+    (r"err-(unbatched-)?target-oob", ["target 3", "out of range"]),
+    (r"err-batch-mismatch", ["batch size"]),
+    (r"ce-err-prob-target-ignore-index", ["ignore_index", "probability targets"]),
+    (r"ce-err-prob-target", ["probability targets", "shape"]),
+    (r"err-weight-length", ["weight", "per class"]),
+    (r"ce-err-ls-1p5", ["label_smoothing", "1.5"]),
+    (r"ce-err-ls-neg0p1", ["label_smoothing", "-0.1"]),
+    (r"ce-err-3d-target-shape", ["target", "(2, 4)"]),
+    (r"bce-err-input-above-1", ["[0, 1]", "1.5"]),
+    (r"bce-err-input-below-0", ["[0, 1]", "-0.1"]),
+    (r"bce-err-input-nan", ["[0, 1]", "NaN"]),
+    (r"bce-err-logits-passed", ["[0, 1]", "logits"]),
+    (r"err-n1-vs-n", ["(5, 1)", "(5,)", "broadcast"]),
+    (r"err-n-vs-n1", ["(5,)", "(5, 1)", "broadcast"]),
+    (r"bcel-err-pos-weight-length", ["pos_weight", "(2,)"]),
+    (r"ctc-err-input-length-gt-T", ["input_lengths", "7"]),
+    (r"ctc-err-target-length-gt-S", ["target_lengths", "3"]),
+    (r"ctc-err-lengths-batch-mismatch", ["input_lengths", "target_lengths"]),
+    (r"ctc-err-concat-sum-mismatch", ["target_lengths", "4", "3"]),
+    (r"gnll-err-negative-var", ["var", "negative"]),
+    (r"gnll-err-var-shape", ["var", "shape"]),
+    (r"mm-err-p3", ["p", "3"]),
+    (r"cos-err-2d-with-0d-target", ["target", "(4,)"]),
+    (r"cos-err-3d-inputs", ["(2, 4, 3)"]),
+    (r"sl1-err-negative-beta", ["beta", "-1"]),
+    (r"huber-err-zero-delta", ["delta", "0"]),
+    (r"huber-err-negative-delta", ["delta", "-1"]),
+    (r"err-shape", ["shape"]),
+    (r"trip-err-shape", ["shape"]),
+    (r"tmwd-err-margin-zero", ["margin", "0"]),
+    (r"tmwd-err-margin-negative", ["margin", "-1"]),
+]
+
+
+def reason(cid):
+    for pattern, fragments in REASONS:
+        if re.search(pattern, cid):
+            return fragments
+    raise AssertionError(f"error case {cid} has no entry in REASONS")
+
+
 def add(cid, loss, inputs, opts, kindling_rejects=None):
     assert cid not in ALL_IDS, cid
     ALL_IDS.add(cid)
@@ -239,6 +333,8 @@ def add(cid, loss, inputs, opts, kindling_rejects=None):
         expected = {"error": True, "why": kindling_rejects}
     else:
         expected = compute(loss, inputs, opts)
+    if expected.get("error"):
+        expected["error_contains"] = reason(cid)
     FILES[_family].append(
         {
             "id": cid,
@@ -1032,6 +1128,79 @@ def gen_ctc():
 
 
 # ----------------------------------------------------------------------------
+# softmax focal loss (Kindling's --loss focal for classes; no torch.nn counterpart: its formula in torch ops)
+# ----------------------------------------------------------------------------
+def gen_softmax_focal():
+    family("softmax_focal_loss")
+    L = "softmax_focal_loss"
+
+    def mk(shape, opts, alpha=False, ignore=None, scale=2.5):
+        def make():
+            x = randn(*shape, scale=scale)
+            c = shape[1]
+            tshape = (shape[0],) + tuple(shape[2:])
+            t = randint(0, c, *tshape)
+            if ignore is not None:
+                t.view(-1)[1] = ignore
+                t.view(-1)[4] = ignore
+            o = dict(opts)
+            if alpha:
+                o["alpha"] = rand(c, lo=0.1, hi=1.0)
+            if ignore is not None:
+                o["ignore_index"] = ignore
+            return {"input": x, "target": t}, o
+        return make
+
+    single("sfocal-default", L, mk((6, 4), {}))
+    for g in (0.0, 0.5, 1.0, 2.0, 3.0):
+        sweep(f"sfocal-g{str(g).replace('.', 'p')}", L, mk((7, 5), {"gamma": g}))
+    sweep("sfocal-alpha-g2", L, mk((7, 5), {"gamma": 2.0}, alpha=True))
+    sweep("sfocal-ignore", L, mk((8, 4), {"gamma": 2.0}, ignore=-100))
+    sweep("sfocal-ignore-alpha-other", L, mk((8, 4), {"gamma": 1.5}, alpha=True, ignore=2))
+    sweep("sfocal-3d", L, mk((2, 3, 4), {"gamma": 2.0}))
+
+    def confident():
+        x = f32([[30.0, -30.0, 0.0], [0.0, 0.0, 0.0], [-5.0, 5.0, 5.0], [12.0, 11.0, -40.0]])
+        return {"input": x, "target": i64([0, 1, 2, 1])}, {"gamma": 2.0}
+    sweep("sfocal-confident", L, confident)
+    sweep("sfocal-large", L, mk((40, 10), {"gamma": 2.0}, alpha=True, scale=4.0), reds=("mean",))
+    seed("sfocal-err")
+    add("sfocal-err-target-oob", L, {"input": randn(4, 4), "target": i64([0, 4, 1, 2])}, {})
+    add("sfocal-err-reduction-avg", L, {"input": randn(4, 3), "target": i64([0, 1, 2, 0])}, {"reduction": "avg"})
+
+
+# ----------------------------------------------------------------------------
+# triplet margin loss with a distance function (torch.nn.TripletMarginWithDistanceLoss)
+# ----------------------------------------------------------------------------
+def gen_triplet_distance():
+    family("triplet_margin_with_distance_loss")
+    L = "triplet_margin_with_distance_loss"
+
+    def trip(opts, shape=(5, 4), same=False):
+        def make():
+            a = randn(*shape)
+            p = a.clone() if same else a + randn(*shape, scale=0.5)
+            return {"anchor": a, "positive": p, "negative": randn(*shape)}, dict(opts)
+        return make
+
+    single("tmwd-default", L, trip({}))
+    for dist in ("pairwise_distance", "pairwise_distance_p1"):
+        for m in (0.5, 1.0, 2.0):
+            for swap in (False, True):
+                tag = f"tmwd-{dist.replace('_', '-')}-m{str(m).replace('.', 'p')}" + ("-swap" if swap else "")
+                sweep(tag, L, trip({"distance_function": dist, "margin": m, "swap": swap}))
+    sweep("tmwd-anchor-eq-positive", L, trip({"margin": 1.0}, same=True))
+    sweep("tmwd-unbatched", L, trip({"margin": 1.0, "swap": True}, shape=(6,)))
+    seed("tmwd-err")
+    why = "Kindling rejects margin <= 0 as PyTorch 2.x does (1.13's functional form computes it without a check)"
+    add("tmwd-err-margin-zero", L, {"anchor": randn(4, 3), "positive": randn(4, 3), "negative": randn(4, 3)},
+        {"margin": 0.0}, kindling_rejects=why)
+    add("tmwd-err-margin-negative", L, {"anchor": randn(4, 3), "positive": randn(4, 3), "negative": randn(4, 3)},
+        {"margin": -1.0}, kindling_rejects=why)
+    add("tmwd-err-reduction-avg", L, {"anchor": randn(4, 3), "positive": randn(4, 3), "negative": randn(4, 3)}, {"reduction": "avg"})
+
+
+# ----------------------------------------------------------------------------
 SMOKE = [
     "ce-weight-mean", "ce-ls0p1-weight-ignore-sum", "ce-prob-ls0p1-weight-none",
     "nll-4d-weight-ignore-mean", "bce-input-exact-0-1-weight-mean", "bcel-weight-pos-weight-sum",
@@ -1054,6 +1223,8 @@ def main():
     gen_prob_nll()
     gen_margin()
     gen_ctc()
+    gen_softmax_focal()
+    gen_triplet_distance()
     by_id = {c["id"]: c for cases in FILES.values() for c in cases}
     smoke = []
     for cid in SMOKE:

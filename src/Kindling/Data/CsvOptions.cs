@@ -11,6 +11,12 @@ public enum MissingValueMode
     Zero,
     /// <summary>Leave out every row that has a missing cell in any of the columns being used (features or targets).</summary>
     Drop,
+    /// <summary>
+    /// Leave missing feature cells as NaN (a categorical column's one-hot indicators all NaN) so that fill values can
+    /// be fitted later on the training split only, like scikit-learn's <c>SimpleImputer</c> after a split: filling
+    /// before splitting (<see cref="Mean"/>) lets test rows shape the fill values. Targets are never filled.
+    /// </summary>
+    Keep,
 }
 
 /// <summary>Whether a target column holds class labels or real values.</summary>
@@ -25,8 +31,17 @@ public enum TargetKind
 /// <summary>How <see cref="CsvTable.Load"/> reads a file.</summary>
 public sealed class CsvOptions
 {
-    /// <summary>Field separator; ',' by default (use '\t' for TSV, ';' for European-style CSV). Must be an ASCII character.</summary>
-    public char Delimiter { get; init; } = ',';
+    /// <summary>
+    /// Field separator, an ASCII character (',' for CSV, '\t' for TSV, ';' for European-style CSV). Null (the default)
+    /// detects it from the first lines among ',', ';', '\t' and '|' (and honours Excel's <c>sep=;</c> first line).
+    /// </summary>
+    public char? Delimiter { get; init; }
+
+    /// <summary>Lines starting with this character are skipped as comments (e.g. '#'); null (the default): none are.</summary>
+    public char? CommentPrefix { get; init; }
+
+    /// <summary>Lines to skip before the header row (title lines above a table); 0 by default.</summary>
+    public int SkipRows { get; init; }
 
     /// <summary>How missing cells are handled when building tensors; <see cref="MissingValueMode.Error"/> by default.</summary>
     public MissingValueMode MissingValues { get; init; } = MissingValueMode.Error;

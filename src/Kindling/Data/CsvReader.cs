@@ -30,6 +30,7 @@ public sealed class CsvTable
         public string[] Categories = []; // categorical columns, sorted ordinally
         public int[] Codes = [];         // categorical columns; -1 where missing
         public int FirstBadRow = -1;     // numeric columns with a few non-numbers: the first offending data row
+        public int FirstNonFiniteRow = -1; // numeric columns: the first number that is not finite in float32 (1e39, Infinity, NAN)
     }
 
     private CsvTable(string source, string[] names, string[][] cells, int[] lines, CsvOptions options)
@@ -67,9 +68,14 @@ public sealed class CsvTable
     {
         ArgumentNullException.ThrowIfNull(reader);
         options ??= new CsvOptions();
+        if (options.SkipRows < 0) throw new ArgumentOutOfRangeException(nameof(options), options.SkipRows, "CsvOptions.SkipRows must be >= 0.");
+        int skipped = 0;
+        for (; skipped < options.SkipRows; skipped++)
+            if (reader.ReadLine() is null) throw new DataException($"{source}: the file has only {skipped} line{(skipped == 1 ? "" : "s")}, but {options.SkipRows} were to be skipped before the header.");
         var csvOptions = new CsvReaderOptions
         {
             Separator = options.Delimiter,
+            CommentPrefix = options.CommentPrefix,
             HasHeader = true,
             SkipEmptyLines = true,
             TrimWhitespace = options.TrimWhitespace,
@@ -92,9 +98,9 @@ public sealed class CsvTable
             while (csv.Read())
             {
                 int fields = csv.FieldCount;
-                int line = (int)csv.LineNumber;
+                int line = (int)csv.LineNumber + skipped;
                 if (fields != header.Length)
-                    throw new DataException($"{source}: line {line} (data row {csv.RowNumber}) has {fields} field{(fields == 1 ? "" : "s")}, but the header has {header.Length}. Every row needs one value per column (check for a stray or missing '{options.Delimiter}' or an unclosed quote).");
+                    throw new DataException($"{source}: line {line} (data row {csv.RowNumber}) has {fields} field{(fields == 1 ? "" : "s")}, but the header has {header.Length}. Every row needs one value per column (check for a stray or missing '{(options.Delimiter is char d ? d.ToString() : "separator")}' or an unclosed quote{(options.Delimiter is null ? $"; the separator was detected from the first lines — give it explicitly if that was wrong" : "")}).");
                 var record = new string[fields];
                 for (int j = 0; j < fields; j++) record[j] = csv.GetString(j);
                 rows.Add(record);
@@ -103,7 +109,7 @@ public sealed class CsvTable
         }
         catch (CsvFormatException e)
         {
-            var where = e.LineNumber > 0 ? $" at line {e.LineNumber}" : "";
+            var where = e.LineNumber > 0 ? $" at line {e.LineNumber + skipped}" : "";
             throw new DataException($"{source}: malformed CSV{where}: {FirstLine(e.Message)}", e);
         }
         if (rows.Count == 0) throw new DataException($"{source}: the file has a header ({string.Join(", ", header)}) but no data rows.");
@@ -140,6 +146,22 @@ public sealed class CsvTable
 
     /// <summary>True when the column is used as a number; false when it is one-hot encoded.</summary>
     public bool IsNumeric(string name) => Info(IndexOf(name, "column")).Numeric;
+
+    /// <summary>True when <paramref name="cell"/> (a trimmed cell text) counts as missing: empty or one of <see cref="CsvOptions.MissingTokens"/>.</summary>
+    public bool IsMissingCell(string cell) => IsMissing(cell);
+
+    /// <summary>
+    /// The values of a numeric column (NaN where a cell is missing).
+    /// </summary>
+    /// <exception cref="DataException">The column is not numeric, or a cell is a word, not finite, or beyond float32's range; the message names the row.</exception>
+    public IReadOnlyList<double> NumericValues(string name)
+    {
+        int j = IndexOf(name, "column");
+        var c = Info(j);
+        if (!c.Numeric) throw new DataException($"{Source}: column '{name}' is not numeric (it is one-hot encoded).");
+        CheckNumeric(j, c);
+        return c.Values;
+    }
 
     /// <summary>The sorted categories of a one-hot encoded column (empty for numeric columns).</summary>
     public IReadOnlyList<string> Categories(string name) => Info(IndexOf(name, "column")).Categories;
@@ -241,11 +263,17 @@ public sealed class CsvTable
         int n = cells.Length;
         var missing = new bool[n];
         var values = new double[n];
-        int numeric = 0, other = 0, firstBad = -1;
+        int numeric = 0, other = 0, firstBad = -1, firstNonFinite = -1;
         for (int r = 0; r < n; r++)
         {
             if (IsMissing(cells[r])) { missing[r] = true; values[r] = double.NaN; continue; }
-            if (double.TryParse(cells[r], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) { values[r] = v; numeric++; }
+            if (double.TryParse(cells[r], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            {
+                values[r] = v; numeric++;
+                // Features and targets become float32: a value beyond its range (1e39) or not finite (Infinity, a NaN
+                // not spelled as a missing token) would only surface later as a diverging loss.
+                if (firstNonFinite < 0 && !(Math.Abs(v) <= float.MaxValue)) firstNonFinite = r;
+            }
             else { values[r] = double.NaN; other++; if (firstBad < 0) firstBad = r; }
         }
         var col = new Column { Missing = missing };
@@ -256,6 +284,7 @@ public sealed class CsvTable
             col.Numeric = true;
             col.Values = values;
             col.FirstBadRow = other > 0 ? firstBad : -1;
+            col.FirstNonFiniteRow = firstNonFinite;
         }
         else
         {
@@ -272,6 +301,11 @@ public sealed class CsvTable
 
     private void CheckNumeric(int j, Column c)
     {
+        if (c.FirstNonFiniteRow >= 0)
+        {
+            int r = c.FirstNonFiniteRow;
+            throw new DataException($"{Source}: column '{_names[j]}' at {Where(r)} has '{_cells[j][r]}', which is not a finite float32 number (the limit is ±{float.MaxValue:R}). Fix the cell, or write a missing value as empty or one of {string.Join(", ", _options.MissingTokens)}.");
+        }
         if (c.FirstBadRow >= 0)
         {
             int r = c.FirstBadRow;
@@ -323,9 +357,16 @@ public sealed class CsvTable
 
     private Tensor BuildFeatures(int[] cols, int[] keep)
     {
-        int width = 0;
-        foreach (int j in cols) { var c = Info(j); if (c.Numeric) CheckNumeric(j, c); width += c.Numeric ? 1 : c.Categories.Length; }
+        long wide = 0;
+        foreach (int j in cols) { var c = Info(j); if (c.Numeric) CheckNumeric(j, c); wide += c.Numeric ? 1 : c.Categories.Length; }
         int n = keep.Length;
+        if (wide * n > Array.MaxLength)
+        {
+            int widest = cols.Where(j => !Info(j).Numeric).OrderByDescending(j => Info(j).Categories.Length).DefaultIfEmpty(-1).First();
+            string culprit = widest < 0 ? "" : $" Column '{_names[widest]}' alone has {Info(widest).Categories.Length} distinct values; leave it out if it is an identifier.";
+            throw new DataException($"{Source}: one-hot encoding gives {n} rows × {wide} columns = {wide * n} values, more than one array holds ({Array.MaxLength}).{culprit}");
+        }
+        int width = (int)wide;
         var x = new float[n * width];
         int offset = 0;
         foreach (int j in cols)
@@ -333,7 +374,7 @@ public sealed class CsvTable
             var c = Info(j);
             if (c.Numeric)
             {
-                double fill = _options.MissingValues == MissingValueMode.Mean ? ColumnMean(j, c) : 0;
+                double fill = _options.MissingValues switch { MissingValueMode.Mean => ColumnMean(j, c), MissingValueMode.Keep => double.NaN, _ => 0 };
                 for (int i = 0; i < n; i++)
                 {
                     int r = keep[i];
@@ -347,6 +388,11 @@ public sealed class CsvTable
                 for (int i = 0; i < n; i++)
                 {
                     int code = c.Codes[keep[i]];
+                    if (code < 0 && _options.MissingValues == MissingValueMode.Keep)
+                    {
+                        for (int k = 0; k < c.Categories.Length; k++) x[i * width + offset + k] = float.NaN;
+                        continue;
+                    }
                     if (code < 0) code = fillCode;
                     if (code >= 0) x[i * width + offset + code] = 1f;
                 }
@@ -382,10 +428,14 @@ public sealed class CsvTable
         if (c.Numeric && c.FirstBadRow < 0)
         {
             // Numeric labels sort as numbers (so 10 comes after 9) and must be whole: 2.5 is not a class.
+            CheckNumeric(j, c);
             var distinct = new SortedSet<double>();
             foreach (int r in keep)
             {
                 double v = c.Values[r];
+                // Beyond 2^53 neighbouring integers share one double: two different labels would silently become one class.
+                if (Math.Abs(v) >= 9007199254740992.0)
+                    throw new DataException($"{Source}: classification target '{_names[j]}' has the label '{_cells[j][r]}' at {Where(r)}, at or beyond 2^53 where distinct integers are no longer exact as numbers; list '{_names[j]}' in CsvOptions.CategoricalColumns to use the labels as text.");
                 if (v != Math.Floor(v) || double.IsInfinity(v))
                     throw new DataException($"{Source}: classification target '{_names[j]}' has the non-integer value '{_cells[j][r]}' at {Where(r)}. Class labels must be integers or names; for real-valued targets use TargetKind.Regression.");
                 distinct.Add(v);

@@ -66,9 +66,12 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         get
         {
             int n = Dataset.Count;
-            return DropLast ? n / BatchSize : (n + BatchSize - 1) / BatchSize;
+            return BatchCount(n);
         }
     }
+
+    // In long arithmetic: n + batchSize − 1 overflows int for a batch size near int.MaxValue (one batch of everything).
+    private int BatchCount(int n) => (int)(DropLast ? n / BatchSize : (n + (long)BatchSize - 1) / BatchSize);
 
     /// <summary>Starts an epoch: draws the order now (not lazily), so <see cref="Order"/> is valid as soon as the loop begins.</summary>
     public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
@@ -85,7 +88,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     private IEnumerator<(Tensor X, Tensor Y)> Batches(int[] order)
     {
         int n = order.Length;
-        int batches = DropLast ? n / BatchSize : (n + BatchSize - 1) / BatchSize;
+        int batches = BatchCount(n);
         for (int b = 0; b < batches; b++)
         {
             int start = b * BatchSize;
@@ -138,6 +141,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     internal static int[] Permutation(int n, Generator g)
     {
         var p = Identity(n);
+        lock (g.SyncRoot)
         for (int i = n - 1; i > 0; i--)
         {
             int j = (int)g.NextInt64(i + 1);

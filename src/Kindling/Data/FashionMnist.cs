@@ -49,6 +49,7 @@ public static class FashionMnist
         if (images.Rank != 3 || images.Size(1) != 28 || images.Size(2) != 28)
             throw new DataException($"{imagesPath}: expected images of shape (N, 28, 28), got {images.ShapeString}.");
         int n = images.Size(0);
+        if (n == 0) throw new DataException($"{imagesPath}: the IDX file holds 0 images.");
         if (labels.Size(0) != n)
             throw new DataException($"Fashion-MNIST: {imagesPath} has {n} images but {labelsPath} has {labels.Size(0)} labels.");
         foreach (long l in labels.DenseData<long>())

@@ -127,7 +127,9 @@ public static class Safetensors
         string tmp = path + ".tmp";
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            // Reserving the whole size first (posix_fallocate) makes a full disk fail here, before any data is written.
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, PreallocationSize = 8L + plan.Header.Length + plan.DataLength };
+            using (var fs = new FileStream(tmp, options))
             {
                 WritePlan(fs, plan);
                 fs.Flush(flushToDisk: true);
@@ -180,6 +182,8 @@ public static class Safetensors
             if (name == MetadataKey)
                 throw new ArgumentException($"Safetensors: \"{MetadataKey}\" is reserved for the metadata map and cannot name a tensor.", nameof(tensors));
             if (t is null) throw new ArgumentException($"Safetensors: tensor '{name}' is null.", nameof(tensors));
+            if (!IsValidUtf16(name))
+                throw new ArgumentException($"Safetensors: tensor name '{Escape(name)}' contains a lone UTF-16 surrogate, which UTF-8 (and so the safetensors header) cannot hold; it would be silently replaced by U+FFFD.", nameof(tensors));
             items.Add((name, t.Detach().Contiguous(), ForWriting(t.DType)));
         }
         // Larger elements first keeps every tensor aligned to its element size (the reference writer's order).
@@ -200,6 +204,8 @@ public static class Safetensors
                 foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 {
                     if (v is null) throw new ArgumentException($"Safetensors: metadata value for '{k}' is null; safetensors metadata values must be strings.", nameof(metadata));
+                    if (!IsValidUtf16(k) || !IsValidUtf16(v))
+                        throw new ArgumentException($"Safetensors: metadata entry '{Escape(k)}' contains a lone UTF-16 surrogate, which UTF-8 cannot hold.", nameof(metadata));
                     w.WriteString(k, v);
                 }
                 w.WriteEndObject();
@@ -229,7 +235,19 @@ public static class Safetensors
         }
     }
 
-    private static void WritePlan(Stream s, Plan_ plan)
+    private static bool IsValidUtf16(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(s[i])) return false;
+        }
+        return true;
+    }
+
+    private static string Escape(string s) => string.Concat(s.Select(c => char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+
+        private static void WritePlan(Stream s, Plan_ plan)
     {
         Span<byte> prefix = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)plan.Header.Length);
@@ -366,6 +384,7 @@ public static class Safetensors
         var header = new byte[headerLen]; // bounded by MaxHeaderSize and by the real length
         ReadExactly(s, header, source);
         var (entries, meta) = ParseHeader(header, total - dataStart, source);
+        CheckMemory(entries, only, source);
         if (only != null && !entries.Any(e => e.Name == only))
             throw new KeyNotFoundException($"safetensors '{source}': no tensor named '{only}'; it has "
                 + (entries.Count == 0 ? "no tensors." : string.Join(", ", entries.Take(20).Select(e => $"'{e.Name}'")) + (entries.Count > 20 ? ", ..." : "") + "."));
@@ -400,6 +419,22 @@ public static class Safetensors
             return Build([entries[k]], [arrays[k]!], meta);
         }
         return Build(entries, arrays!, meta);
+    }
+
+    /// <summary>
+    /// Refuses a file whose decoded tensors cannot fit in memory before allocating any of them. Kindling has no 8- to
+    /// 32-bit integer dtypes, so I8/U8/I16/U16/I32/U32 widen to int64 (U8 takes 8× its file size) and F16/BF16 to
+    /// float32: the check is on the decoded size, which the message states.
+    /// </summary>
+    private static void CheckMemory(List<Entry> entries, string? only, string source)
+    {
+        long decoded = 0;
+        foreach (var e in entries)
+            if (only == null || e.Name == only)
+                decoded += (long)e.Count * (KindlingType(e.Type) switch { DType.Float32 => 4, DType.Bool => 1, _ => 8 });
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (decoded > available * 0.8)
+            throw Err(source, $"the tensors need {decoded / 1e9:F1} GB once decoded (narrow integer types widen to int64), but only {available / 1e9:F1} GB of memory is available.");
     }
 
     private static void ReadExactly(Stream s, Span<byte> dst, string source)
@@ -551,6 +586,11 @@ public static class Safetensors
         {
             throw new SafetensorsException($"safetensors '{source}': the header is not valid JSON ({e.Message}).", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString refuses escapes that decode to invalid UTF-16 (a lone surrogate such as "\ud800").
+            throw new SafetensorsException($"safetensors '{source}': the header has a string that is not valid Unicode (a lone surrogate escape such as \\ud800): {e.Message}", e);
+        }
         CheckLayout(entries, bufferLength, source);
         return (entries, meta);
     }
@@ -632,8 +672,8 @@ public static class Safetensors
                 throw Err(source, $"{where}: the element count of shape [{string.Join(", ", shape)}] overflows 64 bits.");
             }
         }
-        if (count > int.MaxValue)
-            throw Err(source, $"{where}: shape [{string.Join(", ", shape)}] has {count} elements; Kindling tensors hold at most {int.MaxValue}.");
+        if (count > (ulong)Array.MaxLength)
+            throw Err(source, $"{where}: shape [{string.Join(", ", shape)}] has {count} elements; Kindling tensors hold at most {Array.MaxLength} (the largest .NET array).");
         foreach (ulong d in shape)
             if (d > int.MaxValue)
                 throw Err(source, $"{where}: dimension {d} in shape [{string.Join(", ", shape)}] exceeds {int.MaxValue}, the largest Kindling dimension.");

@@ -38,14 +38,14 @@ public static class Init
     public static Tensor Uniform_(Tensor t, double a = 0, double b = 1, Generator? g = null)
     {
         var gen = g ?? Generator.Default;
-        return Fill(t, () => a + (b - a) * gen.NextDouble());
+        lock (gen.SyncRoot) return Fill(t, () => a + (b - a) * gen.NextDouble());
     }
 
     /// <summary>N(mean, std²).</summary>
     public static Tensor Normal_(Tensor t, double mean = 0, double std = 1, Generator? g = null)
     {
         var gen = g ?? Generator.Default;
-        return Fill(t, () => mean + std * gen.NextNormal());
+        lock (gen.SyncRoot) return Fill(t, () => mean + std * gen.NextNormal());
     }
 
     /// <summary>Fills with a constant.</summary>

@@ -162,6 +162,31 @@ public sealed class ReduceLROnPlateau
         ? a < (_rel ? Best * (1 - _threshold) : Best - _threshold)
         : a > (_rel ? Best * (1 + _threshold) : Best + _threshold);
 
+    /// <summary>Epochs since the best metric (PyTorch's <c>num_bad_epochs</c>).</summary>
+    public int NumBadEpochs => _bad;
+
+    /// <summary>
+    /// The counters that decide the next reduction (PyTorch's <c>best</c>, <c>num_bad_epochs</c>, <c>cooldown_counter</c>),
+    /// so a resumed run reduces the learning rate at exactly the epoch an uninterrupted one would. The learning rates
+    /// themselves live in the optimizer's state dict.
+    /// </summary>
+    public Dictionary<string, double> StateDict() => new()
+    {
+        ["best"] = Best, ["num_bad_epochs"] = _bad, ["cooldown_counter"] = _cooldownLeft,
+    };
+
+    /// <summary>Restores <see cref="StateDict"/>; every key must be present, counters must be whole and ≥ 0.</summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var k in new[] { "best", "num_bad_epochs", "cooldown_counter" })
+            if (!state.ContainsKey(k)) throw new ArgumentException($"ReduceLROnPlateau.LoadStateDict: missing \"{k}\" (got {string.Join(", ", state.Keys)}).", nameof(state));
+        double bad = state["num_bad_epochs"], cool = state["cooldown_counter"];
+        if (!(bad >= 0 && bad == Math.Floor(bad) && bad < int.MaxValue) || !(cool >= 0 && cool == Math.Floor(cool) && cool < int.MaxValue) || double.IsNaN(state["best"]))
+            throw new ArgumentException($"ReduceLROnPlateau.LoadStateDict: counters must be whole numbers ≥ 0 and best a number, got best {state["best"]}, num_bad_epochs {bad}, cooldown_counter {cool}.", nameof(state));
+        Best = state["best"]; _bad = (int)bad; _cooldownLeft = (int)cool;
+    }
+
     /// <summary>Records this epoch's metric and lowers the rates after <c>patience</c> epochs without improvement.</summary>
     public void Step(double metric)
     {

@@ -115,7 +115,8 @@ public static partial class Functional
         foreach (var t in tgt)
         {
             if (t == ignoreIndex || (t >= 0 && t < c)) continue;
-            string msg = $"{loss}: target {t} is out of range for {c} classes (valid: 0..{c - 1}, or ignore_index {ignoreIndex}).";
+            // long.MinValue marks a loss without ignore_index (multi_margin_loss): do not offer one.
+            string msg = $"{loss}: target {t} is out of range for {c} classes (valid: 0..{c - 1}{(ignoreIndex == long.MinValue ? "" : $", or ignore_index {ignoreIndex}")}).";
             if (c == 1 && tgt.All(v => v == 0 || v == 1 || v == ignoreIndex))
                 msg += " The input has a single output column and the labels are 0/1: that is binary classification, which wants one logit with BCEWithLogitsLoss (Functional.BinaryCrossEntropyWithLogits, float targets of shape (N, 1)) — or give the model 2 outputs to keep CrossEntropyLoss.";
             else if (t < 0) msg += " Negative labels are only allowed as ignore_index.";

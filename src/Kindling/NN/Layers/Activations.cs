@@ -6,6 +6,8 @@ public sealed class ReLU : Module { public override Tensor Forward(Tensor input)
 /// <summary>x for x &gt; 0, negativeSlope·x otherwise (default slope 0.01).</summary>
 public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
 {
+    /// <summary>Slope for negative inputs.</summary>
+    public double NegativeSlope => negativeSlope;
     public override Tensor Forward(Tensor input) => input.LeakyRelu(negativeSlope);
     protected override string ExtraRepr() => $"negative_slope={negativeSlope}";
 }
@@ -13,6 +15,8 @@ public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
 /// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (default α 1).</summary>
 public sealed class ELU(double alpha = 1.0) : Module
 {
+    /// <summary>α, the limit for large negative inputs is −α.</summary>
+    public double Alpha => alpha;
     public override Tensor Forward(Tensor input) => input.Elu(alpha);
     protected override string ExtraRepr() => $"alpha={alpha}";
 }
@@ -32,6 +36,8 @@ public sealed class Tanh : Module { public override Tensor Forward(Tensor input)
 /// <summary>Softmax along <paramref name="dim"/> (default −1).</summary>
 public sealed class Softmax(int dim = -1) : Module
 {
+    /// <summary>The dimension normalised.</summary>
+    public int Dim => dim;
     public override Tensor Forward(Tensor input) => input.Softmax(dim);
     protected override string ExtraRepr() => $"dim={dim}";
 }
@@ -39,6 +45,8 @@ public sealed class Softmax(int dim = -1) : Module
 /// <summary>log-softmax along <paramref name="dim"/> (default −1).</summary>
 public sealed class LogSoftmax(int dim = -1) : Module
 {
+    /// <summary>The dimension normalised.</summary>
+    public int Dim => dim;
     public override Tensor Forward(Tensor input) => input.LogSoftmax(dim);
     protected override string ExtraRepr() => $"dim={dim}";
 }
@@ -46,6 +54,10 @@ public sealed class LogSoftmax(int dim = -1) : Module
 /// <summary>Flattens dimensions startDim..endDim (defaults 1..−1: everything but the batch).</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
+    /// <summary>First dimension flattened.</summary>
+    public int StartDim => startDim;
+    /// <summary>Last dimension flattened.</summary>
+    public int EndDim => endDim;
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
     protected override string ExtraRepr() => $"start_dim={startDim}, end_dim={endDim}";
 }

@@ -53,5 +53,5 @@ public sealed class BatchNorm2d : Module
     }
 
     protected override string ExtraRepr() =>
-        $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None")}, affine={(Weight != null ? "True" : "False")}, track_running_stats={(RunningMean != null ? "True" : "False")}";
+        $"{NumFeatures}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture).Replace("E-0", "e-0")}, momentum={(Momentum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None")}, affine={(Weight != null ? "True" : "False")}, track_running_stats={(RunningMean != null ? "True" : "False")}";
 }

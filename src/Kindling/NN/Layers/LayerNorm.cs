@@ -8,6 +8,8 @@ public sealed class LayerNorm : Module
 {
     private readonly int[] _shape;
     public double Eps { get; }
+    /// <summary>The trailing dimensions normalised over (a copy).</summary>
+    public int[] NormalizedShape => (int[])_shape.Clone();
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
 
