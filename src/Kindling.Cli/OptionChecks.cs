@@ -14,7 +14,8 @@ public static class OptionChecks
     public static void Check(TrainConfig c)
     {
         if (c.Out != null && string.IsNullOrWhiteSpace(c.Out)) throw new UserError("--out is empty; give a folder name, or leave --out out for runs/<timestamp>.");
-        if (!(c.LearningRate > 0 && double.IsFinite(c.LearningRate))) throw new UserError($"--lr must be a positive finite number, got {S(c.LearningRate)}.");
+        // PyTorch's optimizers accept lr = 0 (a frozen run, useful to measure a loss) and refuse negative or NaN rates.
+        if (!(c.LearningRate >= 0 && double.IsFinite(c.LearningRate))) throw new UserError($"--lr must be a finite number ≥ 0, got {S(c.LearningRate)}.");
         if (!(c.Momentum >= 0 && double.IsFinite(c.Momentum))) throw new UserError($"--momentum must be a finite number ≥ 0 (usually 0.9), got {S(c.Momentum)}.");
         if (!(c.WeightDecay >= 0 && double.IsFinite(c.WeightDecay))) throw new UserError($"--weight-decay must be a finite number ≥ 0, got {S(c.WeightDecay)}.");
         if (!(c.L1 >= 0 && double.IsFinite(c.L1))) throw new UserError($"--l1 must be a finite number ≥ 0, got {S(c.L1)}.");

@@ -161,7 +161,7 @@ public static class ProblemBuilder
             var testIdx = Tensor.FromArray(perm[..nTest]);
             xTest = x.IndexSelect(0, testIdx); yTest = y.IndexSelect(0, testIdx);
             perm = perm[nTest..];
-            testSource = $"{nTest} rows held out at random (--test-split {c.TestSplit:G3}, --seed {c.Seed})";
+            testSource = $"held out at random: --test-split {c.TestSplit:G3}, --seed {c.Seed}";
         }
         int nVal = (int)Math.Round(perm.Length * c.ValSplit);
         Tensor? xVal = null, yVal = null;

@@ -46,3 +46,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Kin
     Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
     return 1;
 }
+finally
+{
+    RunFolder.ReleaseLocks();
+}

@@ -189,8 +189,8 @@ public static class RunFolder
             if (!v.Shape.SequenceEqual(e.Shape)) throw Bad(path, $"optim.{k} has shape ({string.Join(", ", v.Shape)}), expected ({string.Join(", ", e.Shape)}).");
             if (k.EndsWith(".step", StringComparison.Ordinal) && (v.DType != DType.Int64 || v.ToInt64Array()[0] < 0 || v.ToInt64Array()[0] > step))
                 throw Bad(path, $"optim.{k} must be an integer step count in [0, {step}].");
-            if (k.EndsWith(".lr", StringComparison.Ordinal) && !(v.ItemDouble() > 0 && double.IsFinite(v.ItemDouble())))
-                throw Bad(path, $"optim.{k} is {v.ItemDouble()}; a learning rate must be positive and finite.");
+            if (k.EndsWith(".lr", StringComparison.Ordinal) && !(v.ItemDouble() >= 0 && double.IsFinite(v.ItemDouble())))
+                throw Bad(path, $"optim.{k} is {v.ItemDouble()}; a learning rate must be finite and ≥ 0.");
         }
         Guard(path, () => { model.LoadStateDict(modelState.ToDictionary(kv => kv.Key, kv => ToStateDType(kv.Value))); return 0; });
         Guard(path, () => { opt.LoadStateDict(optimState); return 0; });
@@ -249,6 +249,13 @@ public static class RunFolder
     }
 
     private const string LockName = ".lock";
+
+    /// <summary>Releases the run-folder locks this process holds (the OS would at exit; Main calls this when a command ends).</summary>
+    public static void ReleaseLocks()
+    {
+        foreach (var fs in Locks) fs.Dispose();
+        Locks.Clear();
+    }
 
     /// <summary>
     /// Holds an exclusive lock on <paramref name="dir"/>/.lock until the process ends (the OS releases it even after

@@ -406,6 +406,9 @@ public sealed partial class Tensor
     {
         if (Autograd.IsGradEnabled && RequiresGrad && IsLeaf)
             throw new InvalidOperationException($"{op}: a leaf tensor that requires grad (shape {ShapeString}) cannot be modified in place while gradients are recorded; do it inside using (Autograd.NoGrad()).");
+        // PyTorch: "a view of a leaf Variable that requires grad is being used in an in-place operation".
+        if (Autograd.IsGradEnabled && RequiresGrad && !IsLeaf && Storage.GradLeaf is { RequiresGradFlag: true } leaf && !ReferenceEquals(leaf, this))
+            throw new InvalidOperationException($"{op}: this tensor (shape {ShapeString}) is a view of a leaf tensor that requires grad (shape {leaf.ShapeString}), which cannot be modified in place while gradients are recorded; do it inside using (Autograd.NoGrad()), or Clone() first.");
         Storage.Version++;
     }
 

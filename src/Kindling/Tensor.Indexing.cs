@@ -29,8 +29,8 @@ public sealed partial class Tensor
         for (int p = 0; p < ids.Length; p++)
         {
             long v = ids[p];
-            if (v < -size || v >= size) throw new ArgumentOutOfRangeException(nameof(index), $"gather: index {v} is out of range for dimension {d} of size {size} (input shape {ShapeString}).");
-            if (v < 0) v += size;
+            // PyTorch's gather refuses negative indices (unlike Python indexing); so does Kindling.
+            if (v < 0 || v >= size) throw new ArgumentOutOfRangeException(nameof(index), $"gather: index {v} is out of range for dimension {d} of size {size} (input shape {ShapeString}); indices must be in [0, {size}).");
             int off = x.Offset;
             for (int k = 0; k < coord.Length && Rank > 0; k++) off += (k == d ? (int)v : coord[k]) * x.Strides_[k];
             CopyElement(x, off, y, p);
@@ -61,8 +61,7 @@ public sealed partial class Tensor
         for (int p = 0; p < ids.Length; p++)
         {
             long v = ids[p];
-            if (v < -size || v >= size) throw new ArgumentOutOfRangeException(nameof(index), $"scatter_add: index {v} is out of range for dimension {d} of size {size}.");
-            if (v < 0) v += size;
+            if (v < 0 || v >= size) throw new ArgumentOutOfRangeException(nameof(index), $"scatter_add: index {v} is out of range for dimension {d} of size {size}; indices must be in [0, {size}).");
             int oy = 0, os = s.Offset;
             for (int k = 0; k < coord.Length; k++) { oy += (k == d ? (int)v : coord[k]) * y.Strides_[k]; os += coord[k] * s.Strides_[k]; }
             AddElement(s, os, y, oy);
@@ -84,8 +83,9 @@ public sealed partial class Tensor
         for (int i = 0; i < ids.Length; i++)
         {
             long v = ids[i];
-            if (v < -Dims[d] || v >= Dims[d]) throw new ArgumentOutOfRangeException(nameof(index), $"index_select: index {v} is out of range for dimension {d} of size {Dims[d]} (shape {ShapeString}).");
-            parts[i] = x.Narrow(d, (int)(v < 0 ? v + Dims[d] : v), 1);
+            // PyTorch's index_select refuses negative indices ("index out of range in self"); so does Kindling.
+            if (v < 0 || v >= Dims[d]) throw new ArgumentOutOfRangeException(nameof(index), $"index_select: index {v} is out of range for dimension {d} of size {Dims[d]} (shape {ShapeString}); indices must be in [0, {Dims[d]}).");
+            parts[i] = x.Narrow(d, (int)v, 1);
         }
         Tensor y;
         if (parts.Length > 0) y = Cat(parts, d);
@@ -96,7 +96,7 @@ public sealed partial class Tensor
             var gx = Zeros(shape, g.DType);
             for (int i = 0; i < ids.Length; i++)
             {
-                int r = (int)(ids[i] < 0 ? ids[i] + shape[d] : ids[i]);
+                int r = (int)ids[i];
                 var view = gx.Narrow(d, r, 1);
                 CopyInto(view + g.Narrow(d, i, 1), view);
             }
@@ -115,15 +115,14 @@ public sealed partial class Tensor
         for (int i = 0; i < ids.Length; i++)
         {
             long v = ids[i];
-            if (v < -n || v >= n) throw new ArgumentOutOfRangeException("index", $"index_select: index {v} is out of range for dimension 0 of size {n} (shape {ShapeString}).");
-            if (v < 0) v += n;
+            if (v < 0 || v >= n) throw new ArgumentOutOfRangeException("index", $"index_select: index {v} is out of range for dimension 0 of size {n} (shape {ShapeString}); indices must be in [0, {n}).");
             Array.Copy(x.Storage.Data, x.Offset + (int)v * row, y.Storage.Data, i * row, row);
         }
         var orig = Dims;
         return Autograd.Record(y, "IndexSelectBackward", [this], g =>
         {
             var gx = Zeros(orig, g.DType);
-            var gi = Tensor.FromArray(ids.Select(v => v < 0 ? v + orig[0] : v).ToArray());
+            var gi = Tensor.FromArray(ids);
             return [IndexAddRows(gx, gi, g)];
         });
     }

@@ -27,6 +27,8 @@ internal sealed class Storage
     /// instead of copying it (see <see cref="Autograd"/>).
     /// </summary>
     public bool Fresh;
+    /// <summary>The leaf that owns this storage and requires grad, if any: an in-place write through a view of it is refused.</summary>
+    public Tensor? GradLeaf;
     public Storage(Array data) { Data = data; Fresh = Autograd.InBackward; }
 }
 

@@ -114,7 +114,8 @@ public class CliLossDataTests
         File.WriteAllBytes(Path.Combine(folder, "train-labels-idx1-ubyte"), Idx([n], labels));
         var run = Path.Combine(dir, "run");
         var r = CliHarness.Ok("train", "--data", folder, "--epochs", "2", "--hidden", "8", "--out", run);
-        Assert.Contains("144 train, 16 validation, 40 test rows, 784 features", r.Out); // 200 rows: 20 % test, 10 % of the rest validation
+        Assert.Contains("144 train, 16 validation, 40 test rows (held out at random", r.Out); // 200 rows, no t10k files: 20 % test, 10 % of the rest validation
+        Assert.Contains(", 784 features", r.Out);
         var cfg = CliHarness.Config(run);
         Assert.Equal(784, cfg["feature_names"]!.AsArray().Count);
         Assert.Equal("Ankle boot", cfg["class_names"]!.AsArray()[9]!.GetValue<string>());

@@ -9,6 +9,7 @@ namespace Kindling.Tests;
 /// Issue 12: the command as a careless user or an attacker drives it. Every user or data error is exit 1 with one line
 /// on stderr (no stack trace); no run ends with exit 0 and a wrong answer.
 /// </summary>
+[Collection("InProcessCli")]
 public class CliRobustnessTests
 {
     internal static string Tmp(string name)
@@ -29,7 +30,8 @@ public class CliRobustnessTests
         foreach (var p in parts) Assert.Contains(p, lines[0]);
     }
 
-    private static CliTests.Result Run(params string[] args) => CliTests.Run(args);
+    // In process (milliseconds per call); the tests about processes (locks, kill -9, simultaneous starts) start real ones.
+    private static CliTests.Result Run(params string[] args) => InProcessCli.Run(args);
 
     /// <summary>A CSV of <paramref name="rows"/> rows: two random features and a label 0..2, with cell overrides.</summary>
     private static string Csv(string dir, int rows = 120, Func<int, int, string?>? cell = null, string name = "data.csv", int seed = 1)
@@ -255,8 +257,8 @@ public class CliRobustnessTests
     {
         var dir = Tmp("locked");
         using (new FileStream(Path.Combine(dir, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
-            AssertOneLineError(Run("train", "--epochs", "1", "--out", dir), "another kindling process");
-        Assert.Equal(0, Run("train", "--epochs", "1", "--out", dir).Code);
+            AssertOneLineError(CliTests.Run(["train", "--epochs", "1", "--out", dir]), "another kindling process");
+        Assert.Equal(0, CliTests.Run(["train", "--epochs", "1", "--out", dir]).Code);
     }
 
     private static string CliTestsDll()
@@ -274,7 +276,7 @@ public class CliRobustnessTests
         var full = Path.Combine(dir, "full");
         var part = Path.Combine(dir, "part");
         Assert.Equal(0, Run("train", "--epochs", "3", "--out", full).Code);
-        var i = CliTests.Run(["train", "--epochs", "3", "--out", part], new() { ["KINDLING_STOP_AFTER_STEPS"] = "30" });
+        var i = InProcessCli.Run(["train", "--epochs", "3", "--out", part], new() { ["KINDLING_STOP_AFTER_STEPS"] = "30" });
         Assert.Equal(130, i.Code);
         // A crash after the curves were written and before the checkpoint landed leaves the curves ahead of it.
         File.AppendAllText(Path.Combine(part, "steps.csv"), "31,2,0.5,0.001\n32,2,0.5,0.001\n");

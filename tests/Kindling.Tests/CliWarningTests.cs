@@ -50,11 +50,11 @@ public class CliWarningTests
         Assert.Equal([Imbalance], Warnings(plain));
         InReport(html, Imbalance);
         var (weighted, wHtml) = Train(dir, data, test, "--class-weights", "balanced");
-        Assert.Empty(Warnings(weighted));
+        Assert.DoesNotContain(Warnings(weighted), w => w.Contains("imbalanced")); // (a model of noise may still answer one class: that warning is another)
         Assert.DoesNotContain("imbalanced", wHtml);
         // 3:1 is below the 4:1 threshold: no warning either.
         var mild = CliHarness.Csv(dir, "m.csv", "a,b,label", 240, (i, r) => $"{r.NextDouble():F4},{r.NextDouble():F4},{(i % 4 == 0 ? 1 : 0)}");
-        Assert.Empty(Warnings(Train(dir, mild, test).Out));
+        Assert.DoesNotContain(Warnings(Train(dir, mild, test).Out), w => w.Contains("imbalanced"));
     }
 
     [Fact]

@@ -25,4 +25,25 @@ public class ExampleTests
 
     [Fact]
     public void BinaryClassifierLearns() => Assert.InRange(BinaryClassifier.Run(epochs: 30), 0.9, 1.0);
+
+    /// <summary>README's C# example (examples/QuickStart, the same code): it runs and reports held-out accuracy above 90%.</summary>
+    [Fact]
+    public void QuickStartFromTheReadmeEvaluatesOnHeldOutDigits()
+    {
+        var config = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+        var dll = Path.Combine(Repo.Root, "examples", "QuickStart", "bin", config, "net10.0", "QuickStart.dll");
+        Assert.True(File.Exists(dll), "examples/QuickStart was not built: " + dll);
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "QuickStart did not finish in 2 minutes");
+        Assert.Equal(0, p.ExitCode);
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"test accuracy: ([0-9.]+) ?% on 360 held-out digits");
+        Assert.True(m.Success, output);
+        Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 90, 100);
+        // The README shows this very program.
+        var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
+        Assert.Contains("var scaler = Standardize.Fit(data.Features.IndexSelect(0, trainIdx));", readme);
+        Assert.Contains("var scaler = Standardize.Fit(data.Features.IndexSelect(0, trainIdx));", File.ReadAllText(Path.Combine(Repo.Root, "examples", "QuickStart", "Program.cs")));
+    }
 }

@@ -8,12 +8,13 @@ namespace Kindling.Tests;
 /// checkpoint.safetensors or the curves gives one line naming the file, for eval, predict and --resume alike.
 /// The defective folders are made here from a real run, not stored.
 /// </summary>
+[Collection("InProcessCli")]
 public class RunFolderTests
 {
     private static readonly Lazy<string> Base = new(() =>
     {
         var dir = CliRobustnessTests.Tmp("runfolder-base");
-        var r = CliTests.Run(["train", "--epochs", "2", "--hidden", "16", "--out", dir], new() { ["KINDLING_STOP_AFTER_STEPS"] = "30" });
+        var r = InProcessCli.Run(["train", "--epochs", "2", "--hidden", "16", "--out", dir], new() { ["KINDLING_STOP_AFTER_STEPS"] = "30" });
         Assert.True(r.Code == 130, r.Err); // interrupted mid-epoch: a checkpoint with batch > 0
         File.WriteAllText(Path.Combine(Path.GetDirectoryName(dir)!, "digits-features.csv"), DigitsCsv());
         return dir;
@@ -58,17 +59,17 @@ public class RunFolderTests
     private static void AllCommandsRefuse(string dir, params string[] parts)
     {
         var csv = Path.Combine(Path.GetDirectoryName(Base.Value)!, "digits-features.csv");
-        CliRobustnessTests.AssertOneLineError(CliTests.Run(["eval", dir]), parts);
-        CliRobustnessTests.AssertOneLineError(CliTests.Run(["predict", dir, "--data", csv, "--out", Path.Combine(dir, "p.csv")]), parts);
-        if (parts[0] == "config.json") CliRobustnessTests.AssertOneLineError(CliTests.Run(["train", "--resume", dir]), parts);
+        CliRobustnessTests.AssertOneLineError(InProcessCli.Run(["eval", dir]), parts);
+        CliRobustnessTests.AssertOneLineError(InProcessCli.Run(["predict", dir, "--data", csv, "--out", Path.Combine(dir, "p.csv")]), parts);
+        if (parts[0] == "config.json") CliRobustnessTests.AssertOneLineError(InProcessCli.Run(["train", "--resume", dir]), parts);
     }
 
     [Fact]
     public void TheUntouchedFolderWorks()
     {
         var dir = Copy();
-        Assert.Equal(0, CliTests.Run(["eval", dir]).Code);
-        var r = CliTests.Run(["train", "--resume", dir]);
+        Assert.Equal(0, InProcessCli.Run(["eval", dir]).Code);
+        var r = InProcessCli.Run(["train", "--resume", dir]);
         Assert.True(r.Code == 0, r.Err);
     }
 
@@ -115,7 +116,7 @@ public class RunFolderTests
     {
         var d = Copy();
         Rewrite(Path.Combine(d, "checkpoint.safetensors"), edit);
-        CliRobustnessTests.AssertOneLineError(CliTests.Run(["train", "--resume", d]), ["checkpoint.safetensors", .. parts]);
+        CliRobustnessTests.AssertOneLineError(InProcessCli.Run(["train", "--resume", d]), ["checkpoint.safetensors", .. parts]);
     }
 
     [Fact] public void CheckpointWithoutStep() => ResumeRefuses((_, m) => m.Remove("step"), "\"step\"");
@@ -136,8 +137,8 @@ public class RunFolderTests
         var d = Copy();
         var steps = Path.Combine(d, "steps.csv");
         File.WriteAllLines(steps, File.ReadAllLines(steps)[..10]);
-        CliRobustnessTests.AssertOneLineError(CliTests.Run(["train", "--resume", d]), "steps.csv", "checkpoint's step 30");
+        CliRobustnessTests.AssertOneLineError(InProcessCli.Run(["train", "--resume", d]), "steps.csv", "checkpoint's step 30");
         File.WriteAllText(steps, "step,epoch,loss,lr\n1,1,zzz,0.1\n");
-        CliRobustnessTests.AssertOneLineError(CliTests.Run(["train", "--resume", d]), "steps.csv", "'zzz'");
+        CliRobustnessTests.AssertOneLineError(InProcessCli.Run(["train", "--resume", d]), "steps.csv", "'zzz'");
     }
 }

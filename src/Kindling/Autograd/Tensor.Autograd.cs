@@ -18,6 +18,7 @@ public sealed partial class Tensor
             if (value && !IsFloatingPoint)
                 throw new InvalidOperationException($"RequiresGrad: only floating-point tensors can require gradients, this one is {DTypeName(DType)}.");
             RequiresGradFlag = value;
+            if (GradFn == null) Storage.GradLeaf = value ? this : null;
         }
     }
 

@@ -68,12 +68,23 @@ public abstract class Module
     /// <summary>The direct children, in registration order.</summary>
     public IEnumerable<(string Name, Module Module)> NamedChildren() => _children;
 
-    /// <summary>All parameters with their state-dict names (<c>fc1.weight</c>, <c>0.bias</c>), children depth first.</summary>
+    /// <summary>
+    /// All parameters with their state-dict names (<c>fc1.weight</c>, <c>0.bias</c>), children depth first. A parameter
+    /// reached twice (a module or tensor registered in two places) is listed once, under its first name, as in PyTorch's
+    /// <c>named_parameters()</c>, so an optimizer never steps it twice. <see cref="StateDict"/> still has every name.
+    /// </summary>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(string prefix = "")
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var x in AllNamedParameters(prefix))
+            if (seen.Add(x.Parameter)) yield return x;
+    }
+
+    private IEnumerable<(string Name, Tensor Parameter)> AllNamedParameters(string prefix)
     {
         foreach (var (n, p) in _parameters) yield return (prefix + n, p);
         foreach (var (n, m) in _children)
-            foreach (var x in m.NamedParameters(prefix + n + ".")) yield return x;
+            foreach (var x in m.AllNamedParameters(prefix + n + ".")) yield return x;
     }
 
     /// <summary>All parameters (what an optimizer takes).</summary>
@@ -160,7 +171,7 @@ public abstract class Module
     public Dictionary<string, Tensor> StateDict()
     {
         var d = new Dictionary<string, Tensor>();
-        foreach (var (n, p) in NamedParameters()) d[n] = p.Detach().Clone();
+        foreach (var (n, p) in AllNamedParameters("")) d[n] = p.Detach().Clone();
         foreach (var (n, b) in NamedBuffers()) d[n] = b.Detach().Clone();
         return d;
     }
@@ -172,7 +183,7 @@ public abstract class Module
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
-        var targets = NamedParameters().Concat(NamedBuffers()).ToDictionary(p => p.Item1, p => p.Item2);
+        var targets = AllNamedParameters("").Concat(NamedBuffers()).ToDictionary(p => p.Item1, p => p.Item2);
         var missing = targets.Keys.Where(k => !state.ContainsKey(k)).ToList();
         var unexpected = state.Keys.Where(k => !targets.ContainsKey(k)).ToList();
         var misshaped = targets.Where(t => state.TryGetValue(t.Key, out var v) && !v.Shape.SequenceEqual(t.Value.Shape))

@@ -16,7 +16,9 @@ public static class GradClip
         if (double.IsPositiveInfinity(normType)) total = grads.Max(g => g.Abs().Max().ItemDouble());
         else total = Math.Pow(grads.Sum(g => Math.Pow(g.Norm(normType).ItemDouble(), normType)), 1 / normType);
         double coef = maxNorm / (total + 1e-6);
-        if (coef < 1)
+        // PyTorch 1.13 multiplies every gradient by clamp(coef, max=1): a NaN norm (any NaN gradient) makes all of
+        // them NaN rather than leaving some unscaled, and an infinite norm scales by 0.
+        if (coef < 1 || double.IsNaN(coef))
             using (Autograd.NoGrad())
                 foreach (var g in grads) g.MulInPlace(coef);
         return total;

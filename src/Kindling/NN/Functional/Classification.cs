@@ -149,7 +149,7 @@ public static partial class Functional
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
         return Autograd.Record(y, "CrossEntropyBackward", [x2], g =>
         {
-            var scale = RowScales(g, reduction, n, denom);
+            var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             var grad = GC.AllocateUninitializedArray<T>(n * c);
             CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, grad);
             return [Tensor.Wrap(grad, [n, c])];
@@ -165,14 +165,15 @@ public static partial class Functional
     };
 
     /// <summary>The factor each row's gradient is multiplied by: the upstream gradient, divided by the mean's denominator.</summary>
-    private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom)
+    private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom, long[] tgt, long ignore)
     {
         var scale = GC.AllocateUninitializedArray<double>(n);
         if (reduction == Reduction.None) { var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
         double s = g.ItemDouble();
-        // Every target ignored: the mean is 0/0 = NaN but PyTorch's gradient is 0, not NaN.
-        if (reduction == Reduction.Mean) s = denom == 0 ? 0 : s / denom;
-        Array.Fill(scale, s);
+        if (reduction == Reduction.Mean) s /= denom;
+        // As in PyTorch: an ignored row gets a zero gradient even when every target is ignored (the mean is 0/0 = NaN),
+        // while a row whose class weight is 0 in a zero total weight gets 0·(g/0) = NaN.
+        for (int i = 0; i < n; i++) scale[i] = tgt[i] == ignore ? 0 : s;
         return scale;
     }
 
@@ -216,7 +217,7 @@ public static partial class Functional
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
         return Autograd.Record(y, "NllLossBackward", [x2], g =>
         {
-            var scale = RowScales(g, reduction, n, denom);
+            var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             var grad = new T[n * c];
             for (int i = 0; i < n; i++)
                 if (tgt[i] != ignore) grad[i * c + tgt[i]] = T.CreateTruncating(-scale[i] * rowW[i]);

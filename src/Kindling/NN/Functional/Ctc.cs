@@ -24,6 +24,10 @@ public static partial class Functional
         var lp3 = unbatched ? logProbs.Unsqueeze(1) : logProbs;
         int T = lp3.Dims[0], N = lp3.Dims[1], C = lp3.Dims[2];
         if (blank < 0 || blank >= C) throw new ArgumentOutOfRangeException(nameof(blank), blank, $"{L}: blank {blank} is out of range for {C} classes.");
+        // PyTorch refuses float lengths (a fractional length has no meaning) and an empty time axis.
+        if (inputLengths.IsFloatingPoint || targetLengths.IsFloatingPoint)
+            throw new ArgumentException($"{L}: input_lengths and target_lengths must be integer tensors, got {Tensor.DTypeName(inputLengths.DType)} and {Tensor.DTypeName(targetLengths.DType)}.", inputLengths.IsFloatingPoint ? nameof(inputLengths) : nameof(targetLengths));
+        if (T == 0) throw new ArgumentException($"{L}: log_probs {logProbs.ShapeString} has no time steps; CTC needs at least one.", nameof(logProbs));
         var il = inputLengths.ToInt64Array();
         var tl = targetLengths.ToInt64Array();
         if (il.Length != N || tl.Length != N)

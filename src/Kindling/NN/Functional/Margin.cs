@@ -9,20 +9,23 @@ public static partial class Functional
     public static Tensor SoftMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {
         const string L = "soft_margin_loss";
+        // PyTorch promotes an integer ±1 target to the input's type.
+        if (target.DType == DType.Int64 && input.IsFloatingPoint) target = target.To(input.DType);
         LossCheck.ElementwisePair(L, reduction, input, target);
         return LossCheck.Reduce((-(target.Detach()) * input).Softplus(), reduction);
     }
 
     /// <summary>
     /// Hinge embedding loss (PyTorch's <c>F.hinge_embedding_loss</c>): ℓ = x where y = 1, max(0, margin − x) where y = −1
-    /// (targets other than ±1 take both terms, as in PyTorch). Default margin 1. Shapes: input and target identical.
+    /// (targets other than ±1 take both terms, as in PyTorch). Default margin 1. Shapes: input and target broadcast
+    /// (as PyTorch's <c>where</c>-based kernel does); the unreduced loss has the broadcast shape.
     /// </summary>
     public static Tensor HingeEmbeddingLoss(Tensor input, Tensor target, double margin = 1.0, Reduction reduction = Reduction.Mean)
     {
         const string L = "hinge_embedding_loss";
         LossCheck.Reduction(L, reduction);
         LossCheck.Float(L, "input", input);
-        LossCheck.SameShape(L, input, target);
+        LossCheck.Broadcastable(L, input, target, "input", "target");
         var t = target.Detach();
         var zeros = Tensor.ZerosLike(input);
         var marginTerm = (margin - input).Clamp(min: 0);
@@ -32,8 +35,8 @@ public static partial class Functional
 
     /// <summary>
     /// Margin ranking loss (PyTorch's <c>F.margin_ranking_loss</c>): ℓ = max(0, −y·(x1 − x2) + margin), y ∈ {1, −1} saying
-    /// which input should rank higher. Default margin 0. Shapes: input1, input2 and target identical. All three are
-    /// differentiable (as in PyTorch).
+    /// which input should rank higher. Default margin 0. Shapes: input1, input2 and target have the same number of
+    /// dimensions and broadcast (PyTorch 1.13 checks the ranks and broadcasts the sizes). All three are differentiable.
     /// </summary>
     public static Tensor MarginRankingLoss(Tensor input1, Tensor input2, Tensor target, double margin = 0, Reduction reduction = Reduction.Mean)
     {
@@ -42,8 +45,10 @@ public static partial class Functional
         LossCheck.Float(L, "input1", input1);
         LossCheck.Float(L, "input2", input2);
         LossCheck.Float(L, "target", target);
-        LossCheck.SameShape(L, input1, input2, "input1", "input2");
-        LossCheck.SameShape(L, input1, target, "input1", "target");
+        if (input1.Rank != input2.Rank || input1.Rank != target.Rank)
+            throw new ArgumentException($"{L}: all input tensors should have the same number of dimensions, got input1 {input1.ShapeString}, input2 {input2.ShapeString}, target {target.ShapeString}.", nameof(target));
+        var shape = LossCheck.Broadcastable(L, input1, input2, "input1", "input2");
+        LossCheck.Broadcastable(L, Tensor.Zeros(shape), target, "input1 − input2", "target");
         return LossCheck.Reduce((-target * (input1 - input2) + margin).Clamp(min: 0), reduction);
     }
 
@@ -86,11 +91,29 @@ public static partial class Functional
         LossCheck.Reduction(L, reduction);
         LossCheck.Float(L, "input", input);
         if (p != 1 && p != 2) throw new ArgumentOutOfRangeException(nameof(p), p, $"{L}: only p = 1 and p = 2 are supported, got {p}.");
-        if (input.Rank is < 1 or > 2) throw new ArgumentException($"{L}: input must be (N, C) or (C), got {input.ShapeString}.", nameof(input));
-        int c = input.Dims[^1];
+        if (input.Rank > 2) throw new ArgumentException($"{L}: input must be (N, C), (C) or a scalar, got {input.ShapeString}.", nameof(input));
+        int c = input.Rank == 0 ? 1 : input.Dims[^1];
         var w = CheckWeight(L, weight, c, input);
-        var x = input.Rank == 1 ? input.Unsqueeze(0) : input;
-        var (_, tgt, outShape) = ClassLayout(L, input, target, long.MinValue, c);
+        Tensor x;
+        long[] tgt;
+        int[] outShape;
+        if (input.Rank <= 1)
+        {
+            // One sample (PyTorch: a scalar input is one class; the target is a scalar or a 1-element vector, and the
+            // unreduced loss takes the target's shape).
+            if (target.DType != DType.Int64) throw new ArgumentException($"{L}: target must be int64 class indices, got {Tensor.DTypeName(target.DType)}.", nameof(target));
+            if (target.Rank > 1 || target.NumEl != 1)
+                throw new ArgumentException($"{L}: input {input.ShapeString} is one sample and needs one class index (shape () or (1,)), got {target.ShapeString}.", nameof(target));
+            tgt = target.ToInt64Array();
+            if (tgt[0] < 0 || tgt[0] >= c) throw new ArgumentOutOfRangeException(nameof(target), tgt[0], $"{L}: target {tgt[0]} is out of range for {c} classes.");
+            x = input.Reshape(1, c);
+            outShape = target.Dims;
+        }
+        else
+        {
+            x = input;
+            (_, tgt, outShape) = ClassLayout(L, input, target, long.MinValue, c);
+        }
         var idx = Tensor.FromArray(tgt, tgt.Length, 1);
         var xy = x.Gather(1, idx);
         var z = (margin - xy + x).Relu();
@@ -112,8 +135,9 @@ public static partial class Functional
         LossCheck.Float(L, "input", input);
         if (target.DType != DType.Int64) throw new ArgumentException($"{L}: target must be int64 class indices padded with −1, got {Tensor.DTypeName(target.DType)}.", nameof(target));
         LossCheck.SameShape(L, input, target);
-        if (input.Rank is < 1 or > 2) throw new ArgumentException($"{L}: input must be (N, C) or (C), got {input.ShapeString}.", nameof(input));
-        var x = input.Rank == 1 ? input.Unsqueeze(0) : input;
+        if (input.Rank > 2) throw new ArgumentException($"{L}: input must be (N, C), (C) or a scalar, got {input.ShapeString}.", nameof(input));
+        if (input.Rank == 1 && input.NumEl == 0) throw new ArgumentException($"{L}: expected a non-empty vector or matrix, got {input.ShapeString}.", nameof(input));
+        var x = input.Rank <= 1 ? input.Reshape(1, Math.Max(input.NumEl, 1)) : input;
         int n = x.Dims[0], c = x.Dims[1];
         var t = target.ToInt64Array();
         var isTarget = new double[n * c];
@@ -132,7 +156,7 @@ public static partial class Functional
         var diff = 1 - (x.Unsqueeze(2) - x.Unsqueeze(1));                   // [n, j, k] = 1 − (x_j − x_k)
         var mask = Tensor.FromArray(listed, n, c).To(input.DType).Unsqueeze(2) * (1 - isT).Unsqueeze(1);
         var each = (diff.Relu() * mask).Sum([1, 2]) / c;
-        if (input.Rank == 1) each = each.Reshape();
+        if (input.Rank <= 1) each = each.Reshape();
         return LossCheck.Reduce(each, reduction);
     }
 

@@ -64,6 +64,16 @@ internal static class LossCheck
         throw new ArgumentException($"{loss}: {inputName} {input.ShapeString} and {targetName} {target.ShapeString} must have the same shape.", targetName);
     }
 
+    /// <summary>For the losses whose PyTorch docs promise broadcasting: the shapes must broadcast; returns the result shape.</summary>
+    public static int[] Broadcastable(string loss, Tensor a, Tensor b, string aName, string bName)
+    {
+        try { return Tensor.BroadcastShapes(a.Dims, b.Dims, loss); }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"{loss}: {aName} {a.ShapeString} and {bName} {b.ShapeString} do not broadcast to a common shape.", bName);
+        }
+    }
+
     public static void SameDType(string loss, Tensor input, Tensor other, string arg)
     {
         if (other.DType != input.DType)

@@ -118,14 +118,14 @@ public static partial class Functional
         LossCheck.Float(L, "input", input);
         LossCheck.Float(L, "target", target);
         LossCheck.Float(L, "var", var);
-        LossCheck.SameShape(L, input, target);
+        // PyTorch checks var's shape against the input only; the target broadcasts with the input.
+        LossCheck.Broadcastable(L, input, target, "input", "target");
         if (!var.Dims.AsSpan().SequenceEqual(input.Dims))
         {
             bool oneLess = input.Rank >= 1 && var.Dims.AsSpan().SequenceEqual(input.Dims.AsSpan(0, input.Rank - 1));
             bool lastOne = input.Rank >= 1 && var.Rank == input.Rank && var.Dims[^1] == 1 && var.Dims.AsSpan(0, var.Rank - 1).SequenceEqual(input.Dims.AsSpan(0, input.Rank - 1));
-            bool single = var.Rank == 1 && var.Dims[0] == 1;
             if (oneLess) var = var.Unsqueeze(-1);
-            else if (!lastOne && !single)
+            else if (!lastOne)
                 throw new ArgumentException($"{L}: var of shape {var.ShapeString} does not fit input {input.ShapeString}; it must have the input's shape, or that shape with the last dimension 1 or removed.", nameof(var));
         }
         if (var.Lt(0).Any())
