@@ -48,7 +48,7 @@ public static class Commands
             foreach (var w in p.Warnings) output.Warning(w);
             output.Info($"loss: {loss.Why}");
             foreach (var w in loss.Warnings) output.Warning(w);
-            output.Info($"model: {ModelSummary.Describe(p.XTrain.Size(1), c.Hidden, loss.Outputs, c.Activation)}, {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs{(c.EarlyStopping > 0 ? $" (early stopping after {c.EarlyStopping} without improvement)" : "")}, {c.Threads} threads" +
+            output.Info($"model: {CnnModel.Describe(c, p.XTrain.Size(1), loss.Outputs)}, {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs{(c.EarlyStopping > 0 ? $" (early stopping after {c.EarlyStopping} without improvement)" : "")}, {c.Threads} threads" +
                 (world > 1 ? $" per process × {world} processes (each takes its share of every batch of {c.BatchSize})" : ""));
             var (summaryModel, _) = ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, c);
             var layers = ModelSummary.Of(summaryModel, [p.XTrain.Size(1)]);
@@ -241,7 +241,7 @@ public static class Commands
     /// <summary>Every setting that shaped the run, as the report's summary lists them.</summary>
     private static List<(string, string)> RunSummary(TrainConfig c, Problem p, LossChoice loss, TrainResult r) =>
     [
-        ("task", p.Task), ("loss", loss.Why), ("model", ModelSummary.Describe(p.XTrain.Size(1), c.Hidden, loss.Outputs, c.Activation) +
+        ("task", p.Task), ("loss", loss.Why), ("model", CnnModel.Describe(c, p.XTrain.Size(1), loss.Outputs) +
             (c.BatchNorm ? ", BatchNorm1d" : "") + (c.Dropout > 0 ? $", dropout {c.Dropout:G3}" : "")),
         ("optimizer", $"{c.Optimizer}, lr {c.LearningRate:G3}{(c.Optimizer == "sgd" ? $", momentum {c.Momentum:G3}" : "")}, weight decay {c.WeightDecay:G3}{(c.L1 > 0 ? $", L1 {c.L1:G3}" : "")}"),
         ("scheduler", c.Scheduler), ("batch size", c.BatchSize.ToString(CultureInfo.InvariantCulture)),
