@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kindling beside PyTorch 1.13 on the same machine, in the same run: medians of several repetitions and ratios.
-# Usage: bash bench/run.sh [gemm|elementwise|logsoftmax|losses|training ...]   (default: all modes)
+# Usage: bash bench/run.sh [gemm|elementwise|logsoftmax|losses|training|cnn ...]   (default: all modes)
 # Needs Debian's python3-torch (installed here if missing; torch runs under the system Python: PYENV_VERSION=system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,13 +10,14 @@ if ! PYENV_VERSION=system python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/l
   echo "installing PyTorch 1.13 (python3-torch) and OpenBLAS ..." >&2
   apt-get update -qq && apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
-modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(gemm elementwise logsoftmax losses training)
+modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(gemm elementwise logsoftmax losses training cnn)
 dotnet build bench/Kindling.Bench -c Release -v q -nologo >/dev/null
 mkdir -p bench/results
 for m in "${modes[@]}"; do
   k=bench/results/$m.kindling.json; t=bench/results/$m.torch.json
   dotnet bench/Kindling.Bench/bin/Release/net10.0/Kindling.Bench.dll "$m" --json > "$k"
   if [ "$m" = gemm ]; then PYENV_VERSION=system python3 bench/torch_gemm.py --json > "$t"
+  elif [ "$m" = cnn ]; then PYENV_VERSION=system python3 bench/torch_cnn.py --json > "$t"
   else PYENV_VERSION=system python3 bench/torch_bench.py "$m" --json > "$t"; fi
   python3 - "$k" "$t" <<'PY'
 import json, sys

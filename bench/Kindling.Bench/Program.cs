@@ -9,6 +9,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["logsoftmax"] = LogSoftmaxBench.Run,
     ["losses"] = LossBench.Run,
     ["training"] = TrainBench.Run,
+    ["cnn"] = CnnBench.Run,
     ["probe"] = KernelProbe.Run,
     ["stepprobe"] = StepProbe.Run,
 };

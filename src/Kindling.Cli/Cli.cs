@@ -22,6 +22,8 @@ public static class Cli
         public readonly Option<string> Task = Opt("--task", "auto|classification|binary|multilabel|regression.", "auto");
         public readonly Option<string> Loss = Opt("--loss", "auto, or a loss: cross_entropy, focal, nll, multi_margin, bce_with_logits, multilabel_soft_margin, soft_margin, mse, l1, huber, smooth_l1, poisson_nll.", "auto");
         public readonly Option<string> Hidden = Opt("--hidden", "Hidden layer sizes, e.g. 256,128 (empty for a linear model).", "128");
+        public readonly Option<string> Model = Opt("--model", "mlp, or cnn for image data (conv blocks of --conv, then --hidden Linear layers).", "mlp");
+        public readonly Option<string> Conv = Opt("--conv", "CNN channels per 3×3 conv + 2×2 max-pool block, e.g. 32,64 (--model cnn).", "32,64");
         public readonly Option<string> Activation = Opt("--activation", "relu|leaky_relu|elu|gelu|silu|tanh|sigmoid.", "relu");
         public readonly Option<double> Dropout = Opt("--dropout", "Dropout probability after each hidden layer.", 0.0);
         public readonly Option<bool> BatchNorm = Opt("--batch-norm", "BatchNorm1d after each hidden Linear.", false);
@@ -46,7 +48,7 @@ public static class Cli
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Test, TestSplit, ValSplit, Task, Loss, Hidden, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
                 WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Resume })
                 c.Options.Add(o);
         }
@@ -56,13 +58,16 @@ public static class Cli
             Data = r.GetValue(Data)!, Target = (r.GetValue(Target) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
             Categorical = (r.GetValue(Categorical) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray(), Missing = r.GetValue(Missing)!,
             Test = r.GetValue(Test), TestSplit = r.GetValue(TestSplit), ValSplit = r.GetValue(ValSplit), Task = r.GetValue(Task)!, Loss = r.GetValue(Loss)!,
-            Hidden = ParseHidden(r.GetValue(Hidden)!), Activation = r.GetValue(Activation)!, Dropout = r.GetValue(Dropout), BatchNorm = r.GetValue(BatchNorm),
+            Hidden = ParseHidden(r.GetValue(Hidden)!), Model = r.GetValue(Model)!.Trim().ToLowerInvariant(), Conv = ParseSizes("--conv", r.GetValue(Conv)!), Activation = r.GetValue(Activation)!, Dropout = r.GetValue(Dropout), BatchNorm = r.GetValue(BatchNorm),
             Optimizer = r.GetValue(Optimizer)!, Lr = r.GetValue(Lr), Momentum = r.GetValue(Momentum), WeightDecay = r.GetValue(WeightDecay), L1 = r.GetValue(L1),
             Scheduler = r.GetValue(Scheduler)!, BatchSize = r.GetValue(BatchSize), Epochs = r.GetValue(Epochs), EarlyStopping = r.GetValue(EarlyStopping),
             ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
             Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out),
         };
     }
+
+    private static int[] ParseSizes(string flag, string s) => s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(x =>
+        int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new UserError($"{flag}: '{x}' is not a channel count (use e.g. 32,64).")).ToArray();
 
     private static int[] ParseHidden(string s) => s.Trim().Length == 0 ? [] : s.Split(',').Select(x =>
         int.TryParse(x.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new UserError($"--hidden: '{x}' is not a layer size (use e.g. 256,128).")).ToArray();

@@ -29,7 +29,8 @@ public static class Commands
         output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows, {p.XTrain.Size(1)} features");
         output.Info($"loss: {loss.Why}");
         foreach (var w in loss.Warnings) output.Warning(w);
-        output.Info($"model: {string.Join(" → ", new[] { p.XTrain.Size(1) }.Concat(c.Hidden).Append(loss.Outputs))} MLP ({c.Activation}), {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs, {c.Threads} threads");
+        output.Info($"model: {ModelSummary.Describe(c, p.XTrain.Size(1), loss.Outputs)}, {c.Optimizer} lr {c.LearningRate:G3}, batch {c.BatchSize}, {c.Epochs} epochs, {c.Threads} threads");
+        if (c.Model == "cnn") foreach (var line in ModelSummary.Lines(ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, c).Model, p.XTrain.Size(1))) output.Info("  " + line);
         SaveScaler(dir, p);
         var r = Trainer.Run(c, p, loss, dir, output, resume);
         Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
@@ -92,7 +93,7 @@ public static class Commands
             Date = DateTimeOffset.Now,
             Summary =
             [
-                ("task", p.Task), ("loss", loss.Why), ("model", $"{string.Join(" → ", new[] { p.XTrain.Size(1) }.Concat(c.Hidden).Append(loss.Outputs))} MLP, {c.Activation}"),
+                ("task", p.Task), ("loss", loss.Why), ("model", ModelSummary.Describe(c, p.XTrain.Size(1), loss.Outputs)),
                 ("optimizer", $"{c.Optimizer}, lr {c.LearningRate:G3}, weight decay {c.WeightDecay:G3}, scheduler {c.Scheduler}"),
                 ("epochs", r.Epochs.Count.ToString(CultureInfo.InvariantCulture)), ("samples", $"{p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test"),
                 ("time", $"{r.Seconds:F1} s ({r.SamplesPerSecond:N0} samples/s)"), ("seed", c.Seed.ToString(CultureInfo.InvariantCulture)),

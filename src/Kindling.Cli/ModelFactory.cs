@@ -7,6 +7,8 @@ public static class ModelFactory
 {
     public static (Sequential Model, Generator DropoutGen) Build(int inputs, int outputs, TrainConfig c)
     {
+        if (c.Model == "cnn") return CnnModel.Build(inputs, outputs, c);
+        if (c.Model != "mlp") throw new UserError($"--model '{c.Model}': use mlp or cnn.");
         if (c.Hidden.Any(h => h <= 0)) throw new UserError($"--hidden: layer sizes must be positive, got {string.Join(",", c.Hidden)}.");
         if (c.Dropout is < 0 or >= 1) throw new UserError($"--dropout must be in [0, 1), got {c.Dropout}.");
         var init = new Generator(c.Seed ^ 0x5DEECE66DUL);

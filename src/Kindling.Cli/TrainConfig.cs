@@ -16,6 +16,8 @@ public sealed record TrainConfig
     public string Task { get; init; } = "auto";
     public string Loss { get; init; } = "auto";
     public int[] Hidden { get; init; } = [128];
+    public string Model { get; init; } = "mlp";
+    public int[] Conv { get; init; } = [32, 64];
     public string Activation { get; init; } = "relu";
     public double Dropout { get; init; }
     public bool BatchNorm { get; init; }

@@ -14,6 +14,10 @@ public class ExampleTests
         Assert.InRange(rmse, 20, 80);
     }
 
+    /// <summary>A small version of the CNN example (fewer channels and images) so the test takes seconds.</summary>
+    [Fact]
+    public void CnnClassifierLearns() => Assert.InRange(CnnClassifier.Run(epochs: 2, trainLimit: 2000, testLimit: 1000, channels1: 8, channels2: 16, hidden: 32), 0.6, 1.0);
+
     [Fact]
     public void BinaryClassifierLearns() => Assert.InRange(BinaryClassifier.Run(epochs: 30), 0.9, 1.0);
 }

@@ -183,7 +183,9 @@ public static unsafe class Gemm
         // Big problems get two chunks per thread so a descheduled thread's share can be rebalanced;
         // smaller ones keep one, because each chunk re-packs the operand it does not split.
         int chunks = (int)Math.Min(tiles, work >= 1L << 28 ? 2 * threads : threads);
-        if (!Workers.TryRun(ref job, threads, Math.Min(chunks, 255)))
+        // One tile (a narrow product, e.g. a convolution with few output channels on one image) leaves nothing to
+        // share, and waking zero helpers is not a valid request.
+        if (threads <= 1 || !Workers.TryRun(ref job, threads, Math.Min(chunks, 255)))
             RunChunk(ref job, 0, 1);
     }
 
