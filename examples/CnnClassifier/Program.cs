@@ -39,10 +39,12 @@ public static class CnnClassifier
         var testX = norm.Apply(test.Features);
         int size = train.FeatureShape[1];
         int pooled = size / 4;
+        // A seeded initialisation: the same weights on every run, whatever else drew from the global generator before.
+        var init = new Generator(0);
         var model = new Sequential(
-            new Conv2d(1, channels1, 3, padding: 1), new ReLU(), new MaxPool2d(2),
-            new Conv2d(channels1, channels2, 3, padding: 1), new ReLU(), new MaxPool2d(2),
-            new Flatten(), new Linear(channels2 * pooled * pooled, hidden), new ReLU(), new Linear(hidden, 10));
+            new Conv2d(1, channels1, 3, padding: 1, generator: init), new ReLU(), new MaxPool2d(2),
+            new Conv2d(channels1, channels2, 3, padding: 1, generator: init), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Linear(channels2 * pooled * pooled, hidden, generator: init), new ReLU(), new Linear(hidden, 10, generator: init));
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var loss = new CrossEntropyLoss();
         var loader = new DataLoader(new TensorDataset(trainX, train.Targets), 128, shuffle: true, generator: new Generator(1));

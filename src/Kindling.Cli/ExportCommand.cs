@@ -47,7 +47,9 @@ public static class ExportCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserError($"--onnx '{onnxPath}' is not writable: {e.Message}"); }
         catch (NotSupportedException e) { throw new UserError($"run '{run}' cannot be exported to ONNX yet: {e.Message}"); }
         var outputs = options.Probabilities == OnnxProbabilities.None ? "output" : "output, probabilities";
-        Console.WriteLine($"wrote {onnxPath}: input 'input' (batch, {c.FeatureNames!.Length}) raw features; outputs {outputs}");
+        // A CNN run takes the flat pixels too: its graph starts with the Unflatten to (C, H, W).
+        var image = c.Model == "cnn" && CnnModel.ImageShape(c.FeatureNames!.Length) is var (ch, h, w) ? $" (flattened {ch}×{h}×{w} images)" : "";
+        Console.WriteLine($"wrote {onnxPath}: input 'input' (batch, {c.FeatureNames!.Length}) raw features{image}; outputs {outputs}");
         return 0;
     }
 

@@ -275,6 +275,16 @@ public class OnnxExportTests
                 (new Sequential(new Linear(12, 8, generator: g), new BatchNorm1d(8), new LayerNorm(8), new LogSoftmax(), new Identity(), new Linear(8, 1, bias: false, generator: g)), [1, 12],
                     new OnnxExportOptions { OutputAffine = (3.0, 1.5), Probabilities = OnnxProbabilities.Sigmoid }),
                 (new Sequential(new Linear(4, 5, generator: g), new LayerNorm([3, 5]), new Flatten(), new Linear(15, 2, generator: g), new Flatten(0, -1)), [1, 3, 4], null),
+                // Convolutional networks: the reference CNN, and one with every other convolution and pooling form.
+                (OnnxCnnExportTests.ReferenceCnn(g), [1, 1, 28, 28], new OnnxExportOptions { Probabilities = OnnxProbabilities.Softmax }),
+                (new Sequential(new Unflatten(1, 2, 14, 14), new Conv2d(2, 4, (2, 3), padding: "same", paddingMode: "reflect", groups: 2, generator: g),
+                    new BatchNorm2d(4), new BatchNorm2d(4, trackRunningStats: false), new MaxPool2d(2, stride: 3, dilation: 3, ceilMode: true),
+                    new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, divisorOverride: 4), new ConvTranspose2d(4, 2, 3, stride: 2, padding: 1, outputPadding: 1, generator: g),
+                    new Conv2d(2, 2, 3, padding: 1, paddingMode: "circular", generator: g), new AdaptiveAvgPool2d(3), new AdaptiveAvgPool2d(1), new Dropout2d(),
+                    new Flatten(), new Linear(2, 3, generator: g)), [1, 392], null),
+                (new Sequential(new Conv1d(3, 4, 3, padding: "same", paddingMode: "replicate", generator: g), new MaxPool1d(3, stride: 2, padding: 1, ceilMode: true), new Flatten()), [1, 3, 20], null),
+                (new Sequential(new Conv2d(2, 3, 3, padding: 1, generator: g, dtype: DType.Float64), new ConvTranspose2d(3, 2, 2, stride: 2, generator: g, dtype: DType.Float64),
+                    new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true)), [1, 2, 5, 5], null),
             };
             var paths = new List<string>();
             for (int i = 0; i < models.Length; i++)

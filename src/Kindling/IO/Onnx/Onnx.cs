@@ -20,7 +20,10 @@ public delegate string OnnxLayerExporter<in T>(T layer, OnnxGraph graph, string 
 /// Each layer type maps to nodes through one exporter in a table (<see cref="Register{T}"/>): Linear (Gemm, or MatMul
 /// + Add beyond 2-D), ReLU, LeakyReLU, ELU, GELU (exact, via Erf), SiLU, Sigmoid, Tanh, Softmax, LogSoftmax,
 /// Dropout and Identity (Identity), Flatten (Reshape), BatchNorm1d (BatchNormalization), LayerNorm
-/// (LayerNormalization); Sequential is walked. Output shapes are traced by running each layer on a zero sample.
+/// (LayerNormalization); Conv1d and Conv2d (Conv), ConvTranspose2d (ConvTranspose), MaxPool1d/2d (MaxPool), AvgPool2d
+/// (AveragePool), AdaptiveAvgPool2d (GlobalAveragePool, or AveragePool for divisible sizes), BatchNorm2d
+/// (BatchNormalization), Dropout2d (no node), Unflatten (Reshape); Sequential is walked. Output shapes are traced by
+/// running each layer on a zero sample.
 /// </para>
 /// </summary>
 public static class Onnx

@@ -4,13 +4,10 @@ namespace Kindling.IO;
 
 /// <summary>
 /// The ONNX form of each built-in layer, one entry per layer type. A new layer type is supported by adding one
-/// <c>Onnx.Register</c> line here (or by calling <see cref="Onnx.Register{T}"/> from outside the library), e.g. a
-/// convolution as <c>g.Node("Conv", [x, g.Initializer("weight", m.Weight), g.Initializer("bias", m.Bias)],
-/// ("kernel_shape", k), ("strides", s), ("pads", [.. p, .. p]), ("dilations", d), ("group", groups))</c>, a pooling
-/// layer as MaxPool/AveragePool (ceil_mode, count_include_pad), AdaptiveAvgPool2d to (1, 1) as GlobalAveragePool,
-/// BatchNorm2d through <see cref="BatchNormalization"/>, Unflatten as a Reshape whose leading 0 keeps the batch.
+/// <c>Onnx.Register</c> line here (or by calling <see cref="Onnx.Register{T}"/> from outside the library). The
+/// convolution, pooling and image-shape layers are in OnnxConvExporters.cs.
 /// </summary>
-internal static class OnnxLayerExporters
+internal static partial class OnnxLayerExporters
 {
     internal static void RegisterBuiltIns()
     {
@@ -30,6 +27,17 @@ internal static class OnnxLayerExporters
         Onnx.Register<Flatten>(ExportFlatten);
         Onnx.Register<BatchNorm1d>(ExportBatchNorm);
         Onnx.Register<LayerNorm>(ExportLayerNorm);
+        // Convolutional networks (OnnxConvExporters.cs).
+        Onnx.Register<Conv1d>(ExportConv1d);
+        Onnx.Register<Conv2d>(ExportConv2d);
+        Onnx.Register<ConvTranspose2d>(ExportConvTranspose2d);
+        Onnx.Register<MaxPool1d>(ExportMaxPool1d);
+        Onnx.Register<MaxPool2d>(ExportMaxPool2d);
+        Onnx.Register<AvgPool2d>(ExportAvgPool2d);
+        Onnx.Register<AdaptiveAvgPool2d>(ExportAdaptiveAvgPool2d);
+        Onnx.Register<BatchNorm2d>(ExportBatchNorm2d);
+        Onnx.Register<Dropout2d>((_, _, x, _) => x);
+        Onnx.Register<Unflatten>(ExportUnflatten);
     }
 
     /// <summary>y = x·Wᵀ + b: Gemm (transB) for a matrix input; MatMul by the stored Wᵀ then Add for higher ranks.</summary>
