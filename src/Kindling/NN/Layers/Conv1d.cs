@@ -36,13 +36,8 @@ public sealed class Conv1d : Module
         InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize; Stride = stride; Padding = p;
         Dilation = dilation; Groups = groups; PaddingMode = paddingMode;
         Weight = RegisterParameter("weight", Tensor.Zeros([outChannels, inChannels / groups, kernelSize], dtype));
-        Init.KaimingUniform_(Weight, Math.Sqrt(5), g: generator);
-        if (bias)
-        {
-            double bound = 1 / Math.Sqrt(Init.Fans(Weight).FanIn);
-            Bias = RegisterParameter("bias", Tensor.Zeros([outChannels], dtype));
-            Init.Uniform_(Bias, -bound, bound, generator);
-        }
+        if (bias) Bias = RegisterParameter("bias", Tensor.Zeros([outChannels], dtype));
+        ConvInit.ResetParameters(Weight, Bias, generator);
     }
 
     public override Tensor Forward(Tensor input)

@@ -37,13 +37,8 @@ public sealed class Conv2d : Module
         if (Padding.Same && (Stride.H != 1 || Stride.W != 1))
             throw new ArgumentException($"{_name}: padding='same' is not supported for strided convolutions (stride {Stride}).", nameof(padding));
         Weight = RegisterParameter("weight", Tensor.Zeros([outChannels, inChannels / groups, kernelSize.H, kernelSize.W], dtype));
-        Init.KaimingUniform_(Weight, Math.Sqrt(5), g: generator);
-        if (bias)
-        {
-            double bound = 1 / Math.Sqrt(Init.Fans(Weight).FanIn);
-            Bias = RegisterParameter("bias", Tensor.Zeros([outChannels], dtype));
-            Init.Uniform_(Bias, -bound, bound, generator);
-        }
+        if (bias) Bias = RegisterParameter("bias", Tensor.Zeros([outChannels], dtype));
+        ConvInit.ResetParameters(Weight, Bias, generator);
     }
 
     public override Tensor Forward(Tensor input)

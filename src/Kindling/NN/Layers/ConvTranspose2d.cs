@@ -34,13 +34,8 @@ public sealed class ConvTranspose2d : Module
         if ((OutputPadding.H >= Stride.H && OutputPadding.H >= Dilation.H) || (OutputPadding.W >= Stride.W && OutputPadding.W >= Dilation.W))
             throw new ArgumentException($"{_name}: output_padding {OutputPadding} must be smaller than either stride {Stride} or dilation {Dilation}.", nameof(outputPadding));
         Weight = RegisterParameter("weight", Tensor.Zeros([inChannels, outChannels / groups, kernelSize.H, kernelSize.W], dtype));
-        Init.KaimingUniform_(Weight, Math.Sqrt(5), g: generator);
-        if (bias)
-        {
-            double bound = 1 / Math.Sqrt(Init.Fans(Weight).FanIn);
-            Bias = RegisterParameter("bias", Tensor.Zeros([outChannels], dtype));
-            Init.Uniform_(Bias, -bound, bound, generator);
-        }
+        if (bias) Bias = RegisterParameter("bias", Tensor.Zeros([outChannels], dtype));
+        ConvInit.ResetParameters(Weight, Bias, generator);
     }
 
     public override Tensor Forward(Tensor input)
