@@ -93,7 +93,76 @@ def training(reps):
     return r, "samples/s"
 
 
-MODES = {"elementwise": elementwise, "logsoftmax": logsoftmax, "losses": losses, "training": training}
+def _mlp():
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def inference(reps):
+    """Twin of InferenceBench: eval mode under no_grad, batch 1, 64 and 4096, MLP and the reference CNN."""
+    from torch_cnn import model as cnn_model
+    torch.manual_seed(1)
+    mlp, cnn = _mlp().eval(), cnn_model().eval()
+    r = {}
+    for batch in (1, 64, 4096):
+        for label, m, x in ((f"infer mlp 784-256-128-10 b{batch}", mlp, torch.randn(batch, 784)),
+                            (f"infer cnn b{batch}", cnn, torch.randn(batch, 1, 28, 28))):
+            def call():
+                with torch.no_grad():
+                    m(x)
+            r[label] = batch / median_seconds(call, reps)
+    return r, "samples/s"
+
+
+def _idx(path):
+    import gzip, numpy as np
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def tta(reps):
+    """Twin of TimeToAccuracyBench: Fashion-MNIST MLP, Adam 1e-3, batch 128, shuffled DataLoader, pixels / 255, until
+    88% on the official test set (checked after each epoch, at most 30); seconds of training alone (evaluation
+    excluded) and epochs, medians over seeds 1..min(reps, 5)."""
+    import os
+    folder = "/usr/share/datasets/fashion-mnist"
+    def load(prefix):
+        def f(kind):
+            p = os.path.join(folder, f"{prefix}-{kind}")
+            return p if os.path.exists(p) else p + ".gz"
+        x = torch.from_numpy(_idx(f("images-idx3-ubyte")).copy()).reshape(-1, 784).float() / 255
+        y = torch.from_numpy(_idx(f("labels-idx1-ubyte")).copy()).long()
+        return x, y
+    (xtr, ytr), (xte, yte) = load("train"), load("t10k")
+    secs, eps = [], []
+    for seed in range(1, max(1, min(reps, 5)) + 1):
+        torch.manual_seed(seed)
+        m = _mlp()
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=128, shuffle=True)
+        t = 0.0; ep = float("nan")
+        for epoch in range(1, 31):
+            t0 = time.perf_counter()
+            m.train()
+            for x, y in loader:
+                opt.zero_grad()
+                F.cross_entropy(m(x), y).backward()
+                opt.step()
+            t += time.perf_counter() - t0
+            m.eval()
+            with torch.no_grad():
+                acc = (m(xte).argmax(1) == yte).float().mean().item()
+            if acc >= 0.88:
+                ep = epoch
+                break
+        secs.append(t); eps.append(ep)
+    secs.sort(); eps.sort()
+    return {"tta fashion mlp 88% seconds": secs[len(secs) // 2], "tta fashion mlp 88% epochs": eps[len(eps) // 2]}, "s"
+
+
+MODES = {"elementwise": elementwise, "logsoftmax": logsoftmax, "losses": losses, "training": training, "inference": inference, "tta": tta}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
