@@ -37,16 +37,6 @@ public static partial class Components
     [
         new()
         {
-            Name = "cross_entropy", Aliases = ["ce", "crossentropy"], ModuleName = "CrossEntropyLoss",
-            Help = "log-softmax + negative log-likelihood over class logits (class indices or class probabilities as targets)",
-            Options = [Weight(), IgnoreIndex(), Red(), Number("label_smoothing", 0.0, "ε: the target mixes (1 − ε)·one-hot with ε·uniform", 0, 1)],
-            Functional = (x, o) => F.CrossEntropy(x("input"), x("target"), o.Tensor("weight"), o.Integer("ignore_index"), o.Reduction(), o.Number("label_smoothing")),
-            Module = o => new CrossEntropyLoss(o.Tensor("weight"), o.Integer("ignore_index"), o.Reduction(), o.Number("label_smoothing")),
-            Uses = [PerClass(LossTasks.Classification, c => (o, y) => F.CrossEntropy(o, y, c.ClassWeights, labelSmoothing: c.LabelSmoothing)),
-                    PerClass(LossTasks.Binary, c => (o, y) => F.CrossEntropy(o, y, c.ClassWeights, labelSmoothing: c.LabelSmoothing))],
-        },
-        new()
-        {
             Name = "binary_cross_entropy_with_logits", ShortName = "bce_with_logits", Aliases = ["bce_with_logits", "bce", "bcewithlogits"], ModuleName = "BCEWithLogitsLoss",
             Help = "sigmoid and binary cross-entropy fused, stable for any logit",
             Options = [Weight("rescaling weight of each element, broadcast to the input"), TensorOption("pos_weight", "weight of positive examples, per class"), Red()],
@@ -56,6 +46,16 @@ public static partial class Components
             Uses = [OneLogit(c => { var pw = c.ClassWeights == null ? null : Tensor.FromArray(new[] { c.ClassWeights.ToArray()[1] / c.ClassWeights.ToArray()[0] });
                                     return (o, y) => F.BinaryCrossEntropyWithLogits(o, Binary01(y), posWeight: pw); }),
                     PerTarget(LossTasks.MultiLabel, _ => (o, y) => F.BinaryCrossEntropyWithLogits(o, y))],
+        },
+        new()
+        {
+            Name = "cross_entropy", Aliases = ["ce", "crossentropy"], ModuleName = "CrossEntropyLoss",
+            Help = "log-softmax + negative log-likelihood over class logits (class indices or class probabilities as targets)",
+            Options = [Weight(), IgnoreIndex(), Red(), Number("label_smoothing", 0.0, "ε: the target mixes (1 − ε)·one-hot with ε·uniform", 0, 1)],
+            Functional = (x, o) => F.CrossEntropy(x("input"), x("target"), o.Tensor("weight"), o.Integer("ignore_index"), o.Reduction(), o.Number("label_smoothing")),
+            Module = o => new CrossEntropyLoss(o.Tensor("weight"), o.Integer("ignore_index"), o.Reduction(), o.Number("label_smoothing")),
+            Uses = [PerClass(LossTasks.Classification, c => (o, y) => F.CrossEntropy(o, y, c.ClassWeights, labelSmoothing: c.LabelSmoothing)),
+                    PerClass(LossTasks.Binary, c => (o, y) => F.CrossEntropy(o, y, c.ClassWeights, labelSmoothing: c.LabelSmoothing))],
         },
         new()
         {
