@@ -13,19 +13,19 @@ public sealed class LayerNorm : Module
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
 
-    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true)
+    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32)
     {
         if (normalizedShape.Length == 0 || normalizedShape.Any(d => d <= 0)) throw new ArgumentException($"LayerNorm: normalized_shape must be non-empty and positive, got {Tensor.ShapeStr(normalizedShape)}.");
         _shape = (int[])normalizedShape.Clone();
         Eps = eps;
         if (elementwiseAffine)
         {
-            Weight = RegisterParameter("weight", Tensor.Ones(_shape));
-            Bias = RegisterParameter("bias", Tensor.Zeros(_shape));
+            Weight = RegisterParameter("weight", Tensor.Ones(_shape, dtype));
+            Bias = RegisterParameter("bias", Tensor.Zeros(_shape, dtype));
         }
     }
 
-    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true) : this([normalizedShape], eps, elementwiseAffine) { }
+    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32) : this([normalizedShape], eps, elementwiseAffine, dtype) { }
 
     public override Tensor Forward(Tensor input)
     {
