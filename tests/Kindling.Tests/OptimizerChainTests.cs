@@ -94,7 +94,7 @@ public class OptimizerChainTests
         var a = Tensor.Randn([50], new Generator(4)).RequiresGrad_();
         var b = a.Detach().Clone().RequiresGrad_();
         var chain = new ChainedOptimizer([new ParamGroup([a])], 1e-2, 0.1, "MyAdamW",
-            new DecoupledWeightDecay(), new ScaleByAdam(0.9, 0.999, 1e-8), new ScaleByLearningRate(fused: false));
+            new DecoupledWeightDecay(), new ScaleByAdam(0.9, 0.999, 1e-8), new ScaleByLearningRate());
         var adamw = new AdamW([b], 1e-2, weightDecay: 0.1);
         for (int s = 0; s < 4; s++)
         {

@@ -6,7 +6,7 @@ namespace Kindling.Optim;
 /// </summary>
 /// <remarks>
 /// The chain: <see cref="Optim.Maximize"/> → <see cref="AddDecayedWeights"/> → <see cref="InverseTimeDecay"/> →
-/// <see cref="ScaleByRss"/> → <see cref="ScaleByLearningRate"/> (unfused, as addcdiv_).
+/// <see cref="ScaleByRss"/> → <see cref="ScaleByLearningRate"/>.
 /// </remarks>
 public sealed class Adagrad : ChainedOptimizer
 {
@@ -17,7 +17,7 @@ public sealed class Adagrad : ChainedOptimizer
 
     public Adagrad(IEnumerable<Tensor> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0, double eps = 1e-10, bool maximize = false)
         : base(One(parameters), lr, weightDecay, "Adagrad",
-            new Optim.Maximize(maximize), new AddDecayedWeights(), new InverseTimeDecay(lrDecay), new ScaleByRss(initialAccumulatorValue, eps), new ScaleByLearningRate(fused: false))
+            new Optim.Maximize(maximize), new AddDecayedWeights(), new InverseTimeDecay(lrDecay), new ScaleByRss(initialAccumulatorValue, eps), new ScaleByLearningRate())
     {
         if (!(lrDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(lrDecay), lrDecay, $"Adagrad: lr_decay must be ≥ 0, got {lrDecay}.");
         if (!(initialAccumulatorValue >= 0)) throw new ArgumentOutOfRangeException(nameof(initialAccumulatorValue), initialAccumulatorValue, "Adagrad: initial_accumulator_value must be ≥ 0.");

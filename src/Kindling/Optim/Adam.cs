@@ -8,7 +8,7 @@ namespace Kindling.Optim;
 /// </summary>
 /// <remarks>
 /// The chain: <see cref="Optim.Maximize"/> → <see cref="AddDecayedWeights"/> (Adam) or <see cref="DecoupledWeightDecay"/>
-/// (AdamW) → <see cref="ScaleByAdam"/> → <see cref="ScaleByLearningRate"/> (unfused, as addcdiv_).
+/// (AdamW) → <see cref="ScaleByAdam"/> → <see cref="ScaleByLearningRate"/>.
 /// </remarks>
 public class Adam : ChainedOptimizer
 {
@@ -26,7 +26,7 @@ public class Adam : ChainedOptimizer
 
     protected Adam(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weightDecay, bool amsgrad, bool maximize, bool decoupled, string name)
         : base(groups, lr, weightDecay, name,
-            new Optim.Maximize(maximize), decoupled ? new DecoupledWeightDecay() : new AddDecayedWeights(), new ScaleByAdam(beta1, beta2, eps, amsgrad), new ScaleByLearningRate(fused: false))
+            new Optim.Maximize(maximize), decoupled ? new DecoupledWeightDecay() : new AddDecayedWeights(), new ScaleByAdam(beta1, beta2, eps, amsgrad), new ScaleByLearningRate())
     {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
             throw new ArgumentOutOfRangeException(nameof(beta1), $"{name}: betas must be in [0, 1), got ({beta1}, {beta2}).");

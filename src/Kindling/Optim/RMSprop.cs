@@ -7,8 +7,7 @@ namespace Kindling.Optim;
 /// </summary>
 /// <remarks>
 /// The chain: <see cref="Optim.Maximize"/> → <see cref="AddDecayedWeights"/> → <see cref="ScaleByRms"/> → <see cref="Trace"/>
-/// (no dampening, zero-initialised) → <see cref="ScaleByLearningRate"/> (fused after momentum, as PyTorch's add_ with alpha;
-/// unfused without, as its addcdiv_).
+/// (no dampening, zero-initialised) → <see cref="ScaleByLearningRate"/>.
 /// </remarks>
 public sealed class RMSprop : ChainedOptimizer
 {
@@ -20,8 +19,7 @@ public sealed class RMSprop : ChainedOptimizer
 
     public RMSprop(IEnumerable<Tensor> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
         : base(One(parameters), lr, weightDecay, "RMSprop",
-            new Optim.Maximize(maximize), new AddDecayedWeights(), new ScaleByRms(alpha, eps, centered), new Trace(momentum, copyFirst: false),
-            new ScaleByLearningRate(ctx => (ctx.Group.Momentum ?? momentum) > 0))
+            new Optim.Maximize(maximize), new AddDecayedWeights(), new ScaleByRms(alpha, eps, centered), new Trace(momentum, copyFirst: false), new ScaleByLearningRate())
     {
         if (!(alpha >= 0)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, $"RMSprop: alpha must be ≥ 0, got {alpha}.");
         if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"RMSprop: momentum must be ≥ 0, got {momentum}.");

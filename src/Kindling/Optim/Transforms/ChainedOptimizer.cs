@@ -11,7 +11,7 @@ namespace Kindling.Optim;
 /// <example><code>
 /// // Adam with decoupled weight decay 1e-2, i.e. AdamW:
 /// var opt = new ChainedOptimizer(model.Parameters(), 1e-3, "MyAdamW",
-///     new DecoupledWeightDecay(1e-2), new ScaleByAdam(0.9, 0.999, 1e-8), new ScaleByLearningRate(fused: false));
+///     new DecoupledWeightDecay(1e-2), new ScaleByAdam(0.9, 0.999, 1e-8), new ScaleByLearningRate());
 /// </code></example>
 public class ChainedOptimizer : Optimizer
 {
