@@ -74,16 +74,15 @@ public class RegistryTests
     [Fact]
     public void OptimizerAndActivationOptionDefaultsAreTheConstructorDefaults()
     {
-        var types = new Dictionary<string, Type> { ["sgd"] = typeof(SGD), ["adam"] = typeof(Adam), ["adamw"] = typeof(AdamW), ["rmsprop"] = typeof(RMSprop), ["adagrad"] = typeof(Adagrad) };
-        Assert.Equal(types.Keys.Order(), Components.Optimizers.Names.Order());
         foreach (var e in Components.Optimizers.All)
         {
-            var ctor = types[e.Name].GetConstructors().Single(c => c.GetParameters()[0].ParameterType == typeof(IEnumerable<Tensor>));
-            Assert.Equal(ctor.GetParameters().Length - 1, e.Options.Count);
-            SameDefaults(e.Name, e.Options, ctor.GetParameters());
             var p = Tensor.Ones([3]).RequiresGrad_();
             var opt = e.Build([p], new Dictionary<string, object?> { ["lr"] = e.DefaultLr });
-            Assert.Equal(types[e.Name], opt.GetType());
+            Assert.Equal(e.Name, opt.GetType().Name.ToLowerInvariant());
+            // The schema lists the constructor's options in its order, with its defaults.
+            var ctor = opt.GetType().GetConstructors().Single(c => c.GetParameters()[0].ParameterType == typeof(IEnumerable<Tensor>));
+            Assert.Equal(ctor.GetParameters().Skip(1).Select(q => q.Name), e.Options.Select(o => Camel(o.Name)));
+            SameDefaults(e.Name, e.Options, ctor.GetParameters());
             p.Grad = Tensor.Ones([3]);
             opt.Step();
             Assert.True(p.ToArray().All(v => v < 1), $"{e.Name}: one step on a gradient of ones did not lower the weights");
