@@ -23,7 +23,11 @@ public static partial class Components
 {
     private static int Or(OptionValues o, string name, int computed) => o.IsSet(name) ? (int)o.Integer(name) : computed;
 
-    /// <summary>The learning-rate schedules (what <c>kindling --scheduler</c> offers).</summary>
+    /// <summary>
+    /// The learning-rate schedules (what <c>kindling --scheduler</c> offers). Their defaults are the command line's presets,
+    /// which differ from PyTorch's where PyTorch has none or a longer one: ExponentialLR gamma 0.95 (required in PyTorch),
+    /// LinearLR start_factor 0.1 over a tenth of the epochs (PyTorch: 1/3 over 5), ReduceLROnPlateau patience 3 (PyTorch: 10).
+    /// </summary>
     public static ComponentTable<SchedulerEntry> Schedulers { get; } = new("scheduler",
     [
         new() { Name = "none", Aliases = ["constant"], Help = "a constant learning rate", Create = (_, _, _) => null },
