@@ -109,6 +109,21 @@ public class RegistryTests
     }
 
     [Fact]
+    public void DatasetsAreTheEmbeddedOnesAndFashionMnist()
+    {
+        Assert.Equal(Kindling.Data.Datasets.Names, Components.Datasets.All.Where(d => d.Embedded).Select(d => d.Name));
+        foreach (var d in Components.Datasets.All.Where(d => d.Embedded))
+        {
+            var data = d.Load(true);
+            Assert.True(data.Features.Size(0) > 100 && data.Features.Size(0) == data.Targets.Size(0), d.Name);
+            Assert.Equal(data.Features.ToArray(), Kindling.Data.Datasets.Load(d.Name).Features.ToArray());
+        }
+        var fm = Components.Datasets.Get("FashionMNIST");
+        Assert.True(fm.HasTestSplit && !fm.Embedded);
+        Assert.Equal(Kindling.Data.FashionMnist.IsAvailable(), fm.IsAvailable());
+    }
+
+    [Fact]
     public void LookupIgnoresCaseAndDashesAndListsTheNamesWhenUnknown()
     {
         Assert.Equal("leaky_relu", Components.Activations.Get("Leaky-ReLU").Name);
