@@ -1,18 +1,21 @@
 using System.CommandLine;
 using System.Globalization;
 using Kindling.IO;
+using Kindling.Registry;
 
 namespace Kindling.Cli;
 
 /// <summary>The subcommands and their options.</summary>
 public static class Cli
 {
+    private static string Names(IEnumerable<ComponentEntry> entries, string separator) => string.Join(separator, entries.Select(e => e.Name));
+
     private static Option<T> Opt<T>(string name, string description, T defaultValue) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 
     private sealed class TrainOptions
     {
-        public readonly Option<string> Data = Opt("--data", "Dataset: an embedded name (digits, breast_cancer, diabetes), fashion-mnist, a CSV file, or a folder of IDX files.", "digits");
+        public readonly Option<string> Data = Opt("--data", $"Dataset: an embedded name ({Names(Components.Datasets.All.Where(d => d.Embedded), ", ")}), {Names(Components.Datasets.All.Where(d => !d.Embedded), ", ")}, a CSV file, or a folder of IDX files.", "digits");
         public readonly Option<string[]> Target = new("--target") { Description = "CSV target column; several (comma-separated or repeated) for multi-label.", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string[]> Categorical = new("--categorical") { Description = "CSV columns to one-hot encode even when they hold numbers (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string> Missing = Opt("--missing", "Missing CSV cells: error, mean (most frequent category for text), zero, or drop the row.", "error");
@@ -25,19 +28,19 @@ public static class Cli
         public readonly Option<double> TestSplit = Opt("--test-split", "Fraction held out for the final test.", 0.2);
         public readonly Option<double> ValSplit = Opt("--val-split", "Fraction of the remaining data for validation (0: none).", 0.1);
         public readonly Option<string> Task = Opt("--task", "auto|classification|binary|multilabel|regression.", "auto");
-        public readonly Option<string> Loss = Opt("--loss", "auto, or a loss: cross_entropy, focal, nll, multi_margin, bce_with_logits, multilabel_soft_margin, soft_margin, mse, l1, huber, smooth_l1, poisson_nll.", "auto");
+        public readonly Option<string> Loss = Opt("--loss", $"auto, or a loss: {string.Join(", ", LossChoice.AllNames)}.", "auto");
         public readonly Option<string> Hidden = Opt("--hidden", "Hidden layer sizes, e.g. 256,128 (empty for a linear model).", "128");
         public readonly Option<string> Model = Opt("--model", "mlp, or cnn for image data (conv blocks of --conv, then --hidden Linear layers).", "mlp");
         public readonly Option<string> Conv = Opt("--conv", "CNN channels per 3×3 conv + 2×2 max-pool block, e.g. 32,64 (--model cnn).", "32,64");
-        public readonly Option<string> Activation = Opt("--activation", "relu|leaky_relu|elu|gelu|silu|tanh|sigmoid.", "relu");
+        public readonly Option<string> Activation = Opt("--activation", Names(Components.Activations.All, "|") + ".", "relu");
         public readonly Option<double> Dropout = Opt("--dropout", "Dropout probability after each hidden layer.", 0.0);
         public readonly Option<bool> BatchNorm = Opt("--batch-norm", "BatchNorm1d after each hidden Linear.", false);
-        public readonly Option<string> Optimizer = Opt("--optimizer", "sgd|adam|adamw|rmsprop|adagrad.", "adam");
-        public readonly Option<double?> Lr = new("--lr") { Description = "Learning rate (default: 1e-3 for adam/adamw, 0.05 for sgd, 1e-2 for rmsprop/adagrad)." };
-        public readonly Option<double> Momentum = Opt("--momentum", "SGD momentum.", 0.9);
+        public readonly Option<string> Optimizer = Opt("--optimizer", Names(Components.Optimizers.All, "|") + ".", "adam");
+        public readonly Option<double?> Lr = new("--lr") { Description = $"Learning rate (default: {string.Join(", ", Components.Optimizers.All.GroupBy(o => o.DefaultLr).Select(g => $"{g.Key.ToString("G", CultureInfo.InvariantCulture)} for {Names(g, "/")}"))})." };
+        public readonly Option<double> Momentum = Opt("--momentum", $"Momentum μ ({Names(Components.Optimizers.All.Where(o => o.Options.Any(s => s.Flag == "--momentum")), "/")}).", 0.9);
         public readonly Option<double> WeightDecay = Opt("--weight-decay", "L2 weight decay (AdamW: decoupled, default 1e-2).", 0.0);
         public readonly Option<double> L1 = Opt("--l1", "L1 penalty λ·Σ|w| on the weights, added to the loss.", 0.0);
-        public readonly Option<string> Scheduler = Opt("--scheduler", "none|step|cosine|exponential|warmup|onecycle|plateau.", "none");
+        public readonly Option<string> Scheduler = Opt("--scheduler", Names(Components.Schedulers.All, "|") + ".", "none");
         public readonly Option<int> BatchSize = Opt("--batch-size", "Mini-batch size.", 64);
         public readonly Option<int> Epochs = Opt("--epochs", "Passes over the training data; 0 = auto: about 4,000 steps (10 to 200 epochs), stopping once the validation loss has not improved for 10 epochs.", 0);
         public readonly Option<int> EarlyStopping = Opt("--early-stopping", "Stop after this many epochs without validation improvement and keep the best weights (0: off).", 0);

@@ -1,4 +1,5 @@
 using Kindling.NN;
+using Kindling.Registry;
 
 namespace Kindling.Cli;
 
@@ -14,38 +15,28 @@ public sealed class LossChoice
     public required Func<Tensor, Tensor, Tensor> Fn { get; init; }
     public List<string> Warnings { get; } = [];
 
-    public static readonly Dictionary<string, string[]> ByTask = new()
-    {
-        ["classification"] = ["cross_entropy", "focal", "nll", "multi_margin", "mse", "l1", "huber"],
-        ["binary"] = ["bce_with_logits", "focal", "cross_entropy", "mse", "l1", "soft_margin"],
-        ["multilabel"] = ["bce_with_logits", "focal", "multilabel_soft_margin", "mse"],
-        ["regression"] = ["mse", "l1", "huber", "smooth_l1", "poisson_nll"],
-    };
+    /// <summary>The command-line names of the losses for each task, in the registry's order.</summary>
+    public static IReadOnlyDictionary<string, string[]> ByTask { get; } =
+        LossTasks.All.ToDictionary(t => t, t => Components.LossesFor(t).Select(e => e.Short).Distinct().ToArray());
 
-    public static bool IsPoisson(string loss) => loss.ToLowerInvariant().Replace('-', '_') is "poisson" or "poisson_nll";
+    /// <summary>Every command-line loss name (what --loss offers), in the registry's order.</summary>
+    public static IReadOnlyList<string> AllNames { get; } = Components.Losses.All.Where(e => e.Uses.Count > 0).Select(e => e.Short).Distinct().ToList();
+
+    public static bool IsPoisson(string loss) => Components.Losses.TryGet(loss, out var e) && e.Name == "poisson_nll_loss";
 
     public static LossChoice Choose(Problem p, TrainConfig c)
     {
         string task = p.Task;
-        string name = c.Loss.ToLowerInvariant().Replace('-', '_') switch
-        {
-            "auto" => task switch { "classification" => "cross_entropy", "regression" => "mse", _ => "bce_with_logits" },
-            "ce" or "crossentropy" or "cross_entropy" => "cross_entropy",
-            "bce" or "bcewithlogits" or "bce_with_logits" or "binary_cross_entropy_with_logits" => "bce_with_logits",
-            "mse" or "mse_loss" => "mse", "l1" or "mae" or "l1_loss" => "l1", "huber" or "huber_loss" => "huber",
-            "smooth_l1" or "smooth_l1_loss" => "smooth_l1", "focal" or "sigmoid_focal" or "focal_loss" => "focal",
-            "nll" or "nll_loss" => "nll", "multi_margin" or "hinge" => "multi_margin", "soft_margin" => "soft_margin",
-            "multilabel_soft_margin" => "multilabel_soft_margin", "poisson" or "poisson_nll" => "poisson_nll",
-            var other => other,
-        };
         var allowed = ByTask[task];
-        if (!allowed.Contains(name))
-            throw new UserError($"--loss {c.Loss} does not fit a {task} task; use one of: {string.Join(", ", allowed)}.");
+        bool auto = c.Loss.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
+        // --loss auto: the maximum-likelihood loss of the task.
+        var entry = Components.LossFor(task, auto ? task switch { "classification" => "cross_entropy", "regression" => "mse", _ => "bce_with_logits" } : c.Loss)
+            ?? throw new UserError($"--loss {c.Loss} does not fit a {task} task; use one of: {string.Join(", ", allowed)}.");
+        string name = entry.Short;
         int k = p.NumClasses;
         var weights = ClassWeights(p, c);
         double ls = c.LabelSmoothing;
         if (ls != 0 && name != "cross_entropy") throw new UserError($"--label-smoothing applies to cross_entropy only, not {name}.");
-        bool auto = c.Loss == "auto";
         string why = (task, name) switch
         {
             ("classification", "cross_entropy") => $"{p.TaskReason} → CrossEntropyLoss on {k} logits (log-softmax + NLL, the maximum-likelihood loss for a categorical label)",
@@ -58,67 +49,22 @@ public sealed class LossChoice
             why += "; the target holds non-negative whole numbers (counts?): --loss poisson_nll models counts directly (a log-rate output, predictions in counts)";
         if (!auto) why = $"--loss {name} ({p.TaskReason})";
         if (name == "poisson_nll") why = $"--loss poisson_nll: Poisson regression on a log-rate output (PoissonNLLLoss with log_input); predictions are exp(output), in counts ({p.TaskReason})";
-        Tensor? wT = weights == null ? null : Tensor.FromArray(weights);
-
-        Func<Tensor, Tensor, Tensor> fn;
-        int outputs;
-        switch (task, name)
+        if (name == "poisson_nll")
         {
-            case ("classification", "cross_entropy") or ("binary", "cross_entropy"):
-                outputs = k; fn = (o, y) => Functional.CrossEntropy(o, y, wT, labelSmoothing: ls); break;
-            case ("classification", "nll"):
-                outputs = k; fn = (o, y) => Functional.NllLoss(o.LogSoftmax(1), y, wT); break;
-            case ("classification", "focal"):
-                outputs = k; fn = (o, y) => Functional.SoftmaxFocalLoss(o, y, wT); break;
-            case ("classification", "multi_margin"):
-                outputs = k; fn = (o, y) => Functional.MultiMarginLoss(o, y, weight: wT); break;
-            case ("classification", "mse" or "l1" or "huber"):
-                // Regression losses on class labels compare the softmax probabilities with one-hot targets.
-                outputs = k;
-                fn = (o, y) => Pointwise(name, o.Softmax(1), Tensor.OneHot(y, k).ToFloat32());
-                break;
-            case ("binary", "bce_with_logits"):
-                outputs = 1;
-                var pw = weights == null ? null : Tensor.FromArray(new[] { weights[1] / weights[0] });
-                fn = (o, y) => Functional.BinaryCrossEntropyWithLogits(o, y.ToFloat32().Reshape(-1, 1), posWeight: pw); break;
-            case ("binary", "focal"):
-                outputs = 1; fn = (o, y) => Functional.SigmoidFocalLoss(o, y.ToFloat32().Reshape(-1, 1), reduction: Reduction.Mean); break;
-            case ("binary", "soft_margin"):
-                outputs = 1; fn = (o, y) => Functional.SoftMarginLoss(o, y.ToFloat32().Reshape(-1, 1) * 2 - 1); break;
-            case ("binary", "mse" or "l1"):
-                outputs = 1; fn = (o, y) => Pointwise(name, o.Sigmoid(), y.ToFloat32().Reshape(-1, 1)); break;
-            case ("multilabel", "bce_with_logits"):
-                outputs = p.YTrain.Size(1); fn = (o, y) => Functional.BinaryCrossEntropyWithLogits(o, y); break;
-            case ("multilabel", "focal"):
-                outputs = p.YTrain.Size(1); fn = (o, y) => Functional.SigmoidFocalLoss(o, y, reduction: Reduction.Mean); break;
-            case ("multilabel", "multilabel_soft_margin"):
-                outputs = p.YTrain.Size(1); fn = (o, y) => Functional.MultilabelSoftMarginLoss(o, y); break;
-            case ("multilabel", "mse"):
-                outputs = p.YTrain.Size(1); fn = (o, y) => Functional.MseLoss(o.Sigmoid(), y); break;
-            case ("regression", "poisson_nll"):
-                if (p.Prep.ScalesTargets) throw new UserError("--loss poisson_nll needs the raw, non-negative target counts, but the targets were standardised.");
-                if (p.YTrain.ToArray().Any(v => v < 0)) throw new UserError("--loss poisson_nll models counts, but the target has negative values; use --loss mse or huber.");
-                outputs = OutputsOf(p); fn = (o, y) => Functional.PoissonNllLoss(o, Shape(y, o)); break;
-            case ("regression", _):
-                outputs = OutputsOf(p); fn = (o, y) => Pointwise(name, o, Shape(y, o)); break;
-            default:
-                throw new UserError($"--loss {name} does not fit a {task} task; use one of: {string.Join(", ", allowed)}.");
+            if (p.Prep.ScalesTargets) throw new UserError("--loss poisson_nll needs the raw, non-negative target counts, but the targets were standardised.");
+            if (p.YTrain.ToArray().Any(v => v < 0)) throw new UserError("--loss poisson_nll models counts, but the target has negative values; use --loss mse or huber.");
         }
-        var choice = new LossChoice { Name = name, Outputs = outputs, Why = why, Fn = fn };
+        // How the loss trains a model on this task (outputs, target adaptation) is the registry entry's.
+        var use = entry.For(task)!;
+        var ctx = new LossTaskContext
+        {
+            Classes = k, Targets = p.YTrain.Rank == 1 ? 1 : p.YTrain.Size(1), LabelSmoothing = ls,
+            ClassWeights = weights == null ? null : Tensor.FromArray(weights),
+        };
+        var choice = new LossChoice { Name = name, Outputs = use.Outputs(ctx), Why = why, Fn = use.Make(ctx) };
         Warn(choice, p, c, weights);
         return choice;
     }
-
-    private static int OutputsOf(Problem p) => p.YTrain.Rank == 1 ? 1 : p.YTrain.Size(1);
-    private static Tensor Shape(Tensor y, Tensor o) => y.Rank == 1 ? y.Reshape(-1, 1) : y;
-
-    private static Tensor Pointwise(string name, Tensor a, Tensor b) => name switch
-    {
-        "mse" => Functional.MseLoss(a, b),
-        "l1" => Functional.L1Loss(a, b),
-        "huber" => Functional.HuberLoss(a, b),
-        _ => Functional.SmoothL1Loss(a, b),
-    };
 
     /// <summary>--class-weights: none, balanced (N / (K·count), sklearn's), or explicit w1,w2,…</summary>
     public static float[]? ClassWeights(Problem p, TrainConfig c)

@@ -1,4 +1,5 @@
 using Kindling.NN;
+using Kindling.Registry;
 
 namespace Kindling.Cli;
 
@@ -28,15 +29,7 @@ public static class ModelFactory
         return (model, dropGen);
     }
 
-    public static Module Activation(string name) => name.ToLowerInvariant() switch
-    {
-        "relu" => new ReLU(),
-        "leaky_relu" or "leakyrelu" => new LeakyReLU(),
-        "elu" => new ELU(),
-        "gelu" => new GELU(),
-        "silu" or "swish" => new SiLU(),
-        "tanh" => new Tanh(),
-        "sigmoid" => new Sigmoid(),
-        _ => throw new UserError($"--activation '{name}': use relu, leaky_relu, elu, gelu, silu, tanh or sigmoid."),
-    };
+    /// <summary>The --activation layer, from the registry.</summary>
+    public static Module Activation(string name) => Components.Activations.TryGet(name, out var e) ? e.Build()
+        : throw new UserError($"--activation '{name}': use {ComponentTable<ActivationEntry>.OrList(Components.Activations.Names)}.");
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kindling.Registry;
 
 namespace Kindling.Cli;
 
@@ -16,8 +17,15 @@ public static class OptionChecks
         if (c.Out != null && string.IsNullOrWhiteSpace(c.Out)) throw new UserError("--out is empty; give a folder name, or leave --out out for runs/<timestamp>.");
         // PyTorch's optimizers accept lr = 0 (a frozen run, useful to measure a loss) and refuse negative or NaN rates.
         if (!(c.LearningRate >= 0 && double.IsFinite(c.LearningRate))) throw new UserError($"--lr must be a finite number ≥ 0, got {S(c.LearningRate)}.");
-        if (!(c.Momentum >= 0 && double.IsFinite(c.Momentum))) throw new UserError($"--momentum must be a finite number ≥ 0 (usually 0.9), got {S(c.Momentum)}.");
-        if (!(c.WeightDecay >= 0 && double.IsFinite(c.WeightDecay))) throw new UserError($"--weight-decay must be a finite number ≥ 0, got {S(c.WeightDecay)}.");
+        // The optimizers' options that have a flag, checked against the registry's ranges (the same for every optimizer).
+        foreach (var (flag, spec) in Components.Optimizers.All.SelectMany(o => o.Options).Where(o => o.Flag != null && o.Flag != "--lr").DistinctBy(o => o.Flag).Select(o => (o.Flag!, o)))
+        {
+            double v = FlagValue(c, flag) ?? throw new InvalidOperationException($"the registry names {flag}, which the command does not have.");
+            if (!double.IsFinite(v)) throw new UserError($"{flag} must be a finite number {spec.RangeText()}, got {S(v)}.");
+            try { spec.Validate(flag, v); }
+            catch (ArgumentException) { throw new UserError($"{flag} must be a finite number {spec.RangeText()}, got {S(v)}."); }
+        }
+        Optimizer(c); Scheduler(c); ModelFactory.Activation(c.Activation);
         if (!(c.L1 >= 0 && double.IsFinite(c.L1))) throw new UserError($"--l1 must be a finite number ≥ 0, got {S(c.L1)}.");
         if (!(c.LabelSmoothing >= 0 && c.LabelSmoothing <= 1)) throw new UserError($"--label-smoothing must be in [0, 1], got {S(c.LabelSmoothing)}.");
         if (!(c.Dropout >= 0 && c.Dropout < 1)) throw new UserError($"--dropout must be in [0, 1), got {S(c.Dropout)}.");
@@ -36,6 +44,37 @@ public static class OptionChecks
             if (new FileInfo(c.Init).Length == 0)
                 throw new UserError($"--init {c.Init}: is empty or not a regular file (a pipe or device); give a .safetensors file.");
         }
+    }
+
+    /// <summary>The value of an optimizer option's command-line flag.</summary>
+    private static double? FlagValue(TrainConfig c, string flag) => flag switch
+    {
+        "--lr" => c.LearningRate, "--momentum" => c.Momentum, "--weight-decay" => c.WeightDecay, _ => null,
+    };
+
+    /// <summary>The --optimizer's registry entry.</summary>
+    public static OptimizerEntry Optimizer(TrainConfig c) => Components.Optimizers.TryGet(c.Optimizer, out var e) ? e
+        : throw new UserError($"--optimizer '{c.Optimizer}': use {ComponentTable<OptimizerEntry>.OrList(Components.Optimizers.Names)}.");
+
+    /// <summary>The --scheduler's registry entry.</summary>
+    public static SchedulerEntry Scheduler(TrainConfig c) => Components.Schedulers.TryGet(c.Scheduler, out var e) ? e
+        : throw new UserError($"--scheduler '{c.Scheduler}': use {ComponentTable<SchedulerEntry>.OrList(Components.Schedulers.Names)}.");
+
+    /// <summary>
+    /// The optimizer's options set by flags (--lr, --momentum, --weight-decay) where its schema has them. A --weight-decay
+    /// left at 0 leaves the optimizer's own default (AdamW's 1e-2); --momentum reaches only the optimizers whose
+    /// momentum has that flag (SGD: RMSprop's stays 0).
+    /// </summary>
+    public static Dictionary<string, object?> OptimizerOptions(TrainConfig c)
+    {
+        var d = new Dictionary<string, object?>();
+        foreach (var o in Optimizer(c).Options)
+        {
+            if (o.Flag == null || FlagValue(c, o.Flag) is not double v) continue;
+            if (o.Flag == "--weight-decay" && v == 0) continue;
+            d[o.Name] = v;
+        }
+        return d;
     }
 
     /// <summary>Refuses too few rows for the requested splits with a message about the data, not the option.</summary>

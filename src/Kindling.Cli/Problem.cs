@@ -41,7 +41,7 @@ public sealed record Source(LabeledData Data, LabeledData? OfficialTest, string?
 /// <summary>Loads --data, infers the task, splits and scales.</summary>
 public static class ProblemBuilder
 {
-    public static readonly string[] EmbeddedNames = ["digits", "breast_cancer", "diabetes"];
+    public static readonly string[] EmbeddedNames = Kindling.Registry.Components.Datasets.All.Where(d => d.Embedded).Select(d => d.Name).ToArray();
 
     /// <summary>Loads a dataset by the --data convention: an embedded name, fashion-mnist, a CSV file, or a folder of IDX files.</summary>
     public static LabeledData Load(string data, string[] targets, string? taskHint, CsvOptions csv) => LoadSource(data, targets, taskHint, csv, null).Data;
@@ -53,11 +53,11 @@ public static class ProblemBuilder
     public static Source LoadSource(string data, string[] targets, string? taskHint, CsvOptions csv, TrainConfig? c, bool asTest = false)
     {
         var key = data.ToLowerInvariant().Replace('-', '_');
-        if (EmbeddedNames.Contains(key)) return new Source(Datasets.Load(key), null);
-        if (key is "fashion_mnist" or "fashionmnist") return FashionMnistSource(null, asTest);
+        if (Kindling.Registry.Components.Datasets.TryGet(key, out var named))
+            return named.Embedded ? new Source(named.Load(true), null) : FashionMnistSource(null, asTest);
         if (Directory.Exists(data)) return FashionMnistSource(data, asTest);
         if (File.Exists(data)) return CsvData.LoadSource(data, targets, taskHint, csv, c);
-        throw new UserError($"--data '{data}': not an embedded dataset ({string.Join(", ", EmbeddedNames)}, fashion-mnist), an existing CSV file, or a folder of IDX files.");
+        throw new UserError($"--data '{data}': not an embedded dataset ({string.Join(", ", Kindling.Registry.Components.Datasets.Names)}), an existing CSV file, or a folder of IDX files.");
     }
 
     private static Source FashionMnistSource(string? folder, bool asTest)

@@ -71,5 +71,5 @@ public sealed record TrainConfig
     public static TrainConfig FromJson(string json) => JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new UserError("config.json is empty.");
 
     /// <summary>The learning rate, or the optimizer's usual default.</summary>
-    public double LearningRate => Lr ?? Optimizer switch { "sgd" => 0.05, "adagrad" or "rmsprop" => 1e-2, _ => 1e-3 };
+    public double LearningRate => Lr ?? (Kindling.Registry.Components.Optimizers.TryGet(Optimizer, out var e) ? e.DefaultLr : 1e-3);
 }

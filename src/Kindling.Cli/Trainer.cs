@@ -43,31 +43,12 @@ public static class Trainer
 
     private static ulong Mix(ulong seed, long k) => DistributedSampler.EpochSeed(seed, k);
 
-    public static Optimizer MakeOptimizer(TrainConfig c, Module model)
-    {
-        var ps = model.Parameters();
-        double lr = c.LearningRate;
-        return c.Optimizer switch
-        {
-            "sgd" => new SGD(ps, lr, c.Momentum, weightDecay: c.WeightDecay),
-            "adam" => new Adam(ps, lr, weightDecay: c.WeightDecay),
-            "adamw" => new AdamW(ps, lr, weightDecay: c.WeightDecay == 0 ? 1e-2 : c.WeightDecay),
-            "rmsprop" => new RMSprop(ps, lr, weightDecay: c.WeightDecay, momentum: 0),
-            "adagrad" => new Adagrad(ps, lr, weightDecay: c.WeightDecay),
-            _ => throw new UserError($"--optimizer '{c.Optimizer}': use sgd, adam, adamw, rmsprop or adagrad."),
-        };
-    }
+    /// <summary>The --optimizer from the registry, with the options that have a flag (--lr, --momentum, --weight-decay).</summary>
+    public static Optimizer MakeOptimizer(TrainConfig c, Module model) => OptionChecks.Optimizer(c).Build(model.Parameters(), OptionChecks.OptimizerOptions(c));
 
-    private static LRScheduler? MakeScheduler(TrainConfig c, Optimizer opt, int batches) => c.Scheduler switch
-    {
-        "none" or "plateau" => null,
-        "step" => new StepLR(opt, Math.Max(1, c.Epochs / 3), 0.1),
-        "cosine" => new CosineAnnealingLR(opt, c.Epochs),
-        "exponential" => new ExponentialLR(opt, 0.95),
-        "warmup" => new LinearLR(opt, 0.1, 1.0, Math.Max(1, c.Epochs / 10)),
-        "onecycle" => new OneCycleLR(opt, c.LearningRate, c.Epochs * batches),
-        _ => throw new UserError($"--scheduler '{c.Scheduler}': use none, step, cosine, exponential, warmup, onecycle or plateau."),
-    };
+    /// <summary>The --scheduler from the registry: an LRScheduler, a ReduceLROnPlateau, or null for none.</summary>
+    private static object? MakeScheduler(TrainConfig c, Optimizer opt, int batches) =>
+        OptionChecks.Scheduler(c).Build(opt, new Kindling.Registry.ScheduleLength(c.Epochs, batches, c.LearningRate));
 
     public static TrainResult Run(TrainConfig c, Problem p, LossChoice loss, string dir, Output output, bool resume = false)
     {
@@ -99,8 +80,9 @@ public static class Trainer
         var sampler = new DistributedSampler(n, bs, world, rank, c.Shuffle, c.Seed);
         var loader = new DataLoader(new TensorDataset(p.XTrain, p.YTrain), sampler);
         int batches = sampler.Count;
-        var sched = MakeScheduler(c, opt, batches);
-        var plateau = c.Scheduler == "plateau" ? new ReduceLROnPlateau(opt, patience: 3) : null;
+        var made = MakeScheduler(c, opt, batches);
+        var sched = made as LRScheduler;
+        var plateau = made as ReduceLROnPlateau;
         var epochs = new List<EpochRow>();
         var steps = new List<StepRow>();
         int startEpoch = 0, startBatch = 0;

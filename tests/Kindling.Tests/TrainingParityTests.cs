@@ -42,19 +42,13 @@ public class TrainingParityTests
         _ => throw new ArgumentException(name),
     };
 
+    /// <summary>The optimizer a trajectory names, built by the registry from the spec's PyTorch keywords.</summary>
     internal static Optimizer MakeOptimizer(JsonObject spec, IEnumerable<Tensor> p)
     {
-        double N(string k, double d) => spec[k] is JsonNode v ? v.GetValue<double>() : d;
-        bool B(string k) => spec[k] is JsonNode v && v.GetValue<bool>();
-        return spec["name"]!.GetValue<string>() switch
-        {
-            "sgd" => new SGD(p, N("lr", 0), N("momentum", 0), N("dampening", 0), N("weight_decay", 0), B("nesterov")),
-            "adam" => new Adam(p, N("lr", 1e-3), weightDecay: N("weight_decay", 0), amsgrad: B("amsgrad")),
-            "adamw" => new AdamW(p, N("lr", 1e-3), weightDecay: N("weight_decay", 1e-2), amsgrad: B("amsgrad")),
-            "rmsprop" => new RMSprop(p, N("lr", 1e-2), weightDecay: N("weight_decay", 0), momentum: N("momentum", 0), centered: B("centered")),
-            "adagrad" => new Adagrad(p, N("lr", 1e-2), initialAccumulatorValue: N("initial_accumulator_value", 0)),
-            var o => throw new ArgumentException(o),
-        };
+        var entry = Kindling.Registry.Components.Optimizers.Get(spec["name"]!.GetValue<string>());
+        var options = spec.Where(kv => kv.Key != "name").ToDictionary(kv => kv.Key, kv => kv.Value!.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
+            ? (object?)kv.Value.GetValue<bool>() : kv.Value.GetValue<double>());
+        return entry.Build(p, options);
     }
 
     /// <summary>Kindling may be this many times further from the float64 truth than PyTorch-float32 is.</summary>

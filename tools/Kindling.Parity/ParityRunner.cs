@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kindling.NN;
+using Kindling.Registry;
 
 namespace Kindling.Parity;
 
@@ -28,7 +29,7 @@ public static class ParityRunner
                 inputs[name] = t;
             }
             var options = (c["options"] as JsonObject) ?? new JsonObject();
-            var y = Compute(loss, inputs, new Options(loss, options));
+            var y = Compute(loss, inputs, options);
             result["loss"] = WriteTensor(y);
             var grads = new JsonObject();
             if (y.RequiresGrad)
@@ -46,63 +47,38 @@ public static class ParityRunner
         return result;
     }
 
-    private sealed class Options(string loss, JsonObject o)
+    /// <summary>
+    /// A case's options as the registry's typed values: numbers, booleans, strings and tensors by the option's kind in the
+    /// loss's schema. An option the schema does not declare is an error naming it (never silently ignored).
+    /// </summary>
+    public static OptionValues ReadOptions(LossEntry entry, JsonObject o, Func<Tensor, Tensor>? mapTensor = null)
     {
-        private readonly HashSet<string> _used = [];
-        public double Num(string k, double d) { _used.Add(k); return o[k] is JsonNode n ? n.GetValue<double>() : d; }
-        public bool Bool(string k, bool d) { _used.Add(k); return o[k] is JsonNode n ? n.GetValue<bool>() : d; }
-        public string Str(string k, string d) { _used.Add(k); return o[k] is JsonNode n ? n.GetValue<string>() : d; }
-        public Tensor? Tensor(string k) { _used.Add(k); return o[k] is JsonNode n ? ReadTensor(n) : null; }
-        public Reduction Red(string d = "mean") { _used.Add("reduction"); return Reductions.Parse(o["reduction"]?.GetValue<string>() ?? d, loss); }
-        public void Done()
+        var given = new Dictionary<string, object?>();
+        foreach (var (k, v) in o)
         {
-            foreach (var (k, _) in o)
-                if (!_used.Contains(k)) throw new NotSupportedException($"parity: option '{k}' is not known for {loss}.");
+            var spec = entry.Option(k) ?? throw new NotSupportedException($"parity: option '{k}' is not known for {entry.Name} (its options: {string.Join(", ", entry.Options.Select(s => s.Name))}).");
+            given[k] = v == null ? null : spec.Kind switch
+            {
+                OptionKind.Number or OptionKind.Integer => v.GetValue<double>(),
+                OptionKind.Bool => v.GetValue<bool>(),
+                OptionKind.Choice or OptionKind.Text => v.GetValue<string>(),
+                _ => mapTensor == null ? ReadTensor(v) : mapTensor(ReadTensor(v)),
+            };
         }
+        // The losses validate their options themselves, with messages the error cases check.
+        return entry.Values(given, validateRanges: false);
     }
 
-    private static Tensor Compute(string loss, Dictionary<string, Tensor> inp, Options o)
-    {
-        Tensor In(string k) => inp.TryGetValue(k, out var t) ? t : throw new KeyNotFoundException($"parity: {loss} needs an input named '{k}'.");
-        Tensor y = loss switch
-        {
-            "cross_entropy" => Functional.CrossEntropy(In("input"), In("target"), o.Tensor("weight"), (long)o.Num("ignore_index", -100), o.Red(), o.Num("label_smoothing", 0)),
-            "nll_loss" => Functional.NllLoss(In("input"), In("target"), o.Tensor("weight"), (long)o.Num("ignore_index", -100), o.Red()),
-            "binary_cross_entropy" => Functional.BinaryCrossEntropy(In("input"), In("target"), o.Tensor("weight"), o.Red()),
-            "binary_cross_entropy_with_logits" => Functional.BinaryCrossEntropyWithLogits(In("input"), In("target"), o.Tensor("weight"), o.Tensor("pos_weight"), o.Red()),
-            "mse_loss" => Functional.MseLoss(In("input"), In("target"), o.Red()),
-            "l1_loss" => Functional.L1Loss(In("input"), In("target"), o.Red()),
-            "smooth_l1_loss" => Functional.SmoothL1Loss(In("input"), In("target"), o.Red(), o.Num("beta", 1.0)),
-            "huber_loss" => Functional.HuberLoss(In("input"), In("target"), o.Red(), o.Num("delta", 1.0)),
-            "kl_div" => Functional.KLDiv(In("input"), In("target"), o.Red(), o.Bool("log_target", false)),
-            "poisson_nll_loss" => Functional.PoissonNllLoss(In("input"), In("target"), o.Bool("log_input", true), o.Bool("full", false), o.Num("eps", 1e-8), o.Red()),
-            "gaussian_nll_loss" => Functional.GaussianNllLoss(In("input"), In("target"), In("var"), o.Bool("full", false), o.Num("eps", 1e-6), o.Red()),
-            "soft_margin_loss" => Functional.SoftMarginLoss(In("input"), In("target"), o.Red()),
-            "multilabel_soft_margin_loss" => Functional.MultilabelSoftMarginLoss(In("input"), In("target"), o.Tensor("weight"), o.Red()),
-            "hinge_embedding_loss" => Functional.HingeEmbeddingLoss(In("input"), In("target"), o.Num("margin", 1.0), o.Red()),
-            "margin_ranking_loss" => Functional.MarginRankingLoss(In("input1"), In("input2"), In("target"), o.Num("margin", 0), o.Red()),
-            "cosine_embedding_loss" => Functional.CosineEmbeddingLoss(In("input1"), In("input2"), In("target"), o.Num("margin", 0), o.Red()),
-            "multi_margin_loss" => Functional.MultiMarginLoss(In("input"), In("target"), (int)o.Num("p", 1), o.Num("margin", 1), o.Tensor("weight"), o.Red()),
-            "multilabel_margin_loss" => Functional.MultilabelMarginLoss(In("input"), In("target"), o.Red()),
-            "triplet_margin_loss" => Functional.TripletMarginLoss(In("anchor"), In("positive"), In("negative"), o.Num("margin", 1.0), o.Num("p", 2), o.Num("eps", 1e-6), o.Bool("swap", false), o.Red()),
-            "triplet_margin_with_distance_loss" => Functional.TripletMarginWithDistanceLoss(In("anchor"), In("positive"), In("negative"),
-                Distance(o.Str("distance_function", "pairwise_distance")), o.Num("margin", 1.0), o.Bool("swap", false), o.Red()),
-            "softmax_focal_loss" => Functional.SoftmaxFocalLoss(In("input"), In("target"), o.Tensor("alpha"), o.Num("gamma", 2), (long)o.Num("ignore_index", -100), o.Red()),
-            "ctc_loss" => Functional.CtcLoss(In("log_probs"), In("targets"), In("input_lengths"), In("target_lengths"), (int)o.Num("blank", 0), o.Red(), o.Bool("zero_infinity", false)),
-            "sigmoid_focal_loss" => Functional.SigmoidFocalLoss(In("input"), In("target"), o.Num("alpha", 0.25), o.Num("gamma", 2), o.Red("none")),
-            _ => throw new NotSupportedException($"parity: unknown loss '{loss}'."),
-        };
-        o.Done();
-        return y;
-    }
+    /// <summary>The loss a case names (its PyTorch functional name), from the registry.</summary>
+    public static LossEntry Entry(string loss) => Components.Losses.TryGet(loss, out var e) && e.Name == loss ? e
+        : throw new NotSupportedException($"parity: unknown loss '{loss}' (the registry has: {string.Join(", ", Components.Losses.Names)}).");
 
-    /// <summary>The distance functions a case file can name for triplet_margin_with_distance_loss (it cannot hold a callable).</summary>
-    private static Func<Tensor, Tensor, Tensor>? Distance(string name) => name switch
+    private static Tensor Compute(string loss, Dictionary<string, Tensor> inp, JsonObject options)
     {
-        "pairwise_distance" => null, // the default: Euclidean PairwiseDistance
-        "pairwise_distance_p1" => (a, b) => Functional.PairwiseDistance(a, b, 1),
-        _ => throw new NotSupportedException($"parity: unknown distance_function '{name}' (known: pairwise_distance, pairwise_distance_p1)."),
-    };
+        var entry = Entry(loss);
+        var o = ReadOptions(entry, options);
+        return entry.Functional(k => inp.TryGetValue(k, out var t) ? t : throw new KeyNotFoundException($"parity: {loss} needs an input named '{k}'."), o);
+    }
 
     public static Tensor ReadTensor(JsonNode node)
     {

@@ -129,7 +129,7 @@ public abstract class Optimizer
     /// multiply-add), so the rounding matches and adaptive optimizers do not amplify a different rounding noise.
     /// <paramref name="tmp"/> is scratch of the same length.
     /// </summary>
-    protected static void DecayAddSquare<T>(Span<T> s, T decay, T scale, ReadOnlySpan<T> g, Span<T> tmp) where T : unmanaged, IFloatingPointIeee754<T>
+    protected internal static void DecayAddSquare<T>(Span<T> s, T decay, T scale, ReadOnlySpan<T> g, Span<T> tmp) where T : unmanaged, IFloatingPointIeee754<T>
     {
         System.Numerics.Tensors.TensorPrimitives.Multiply(s, decay, s);
         System.Numerics.Tensors.TensorPrimitives.Multiply(g, scale, tmp);

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Kindling.Optim;
 
 /// <summary>
@@ -7,7 +5,11 @@ namespace Kindling.Optim;
 /// else avg = √s + ε; with momentum μ: b = μb + g/avg, w ← w − lr·b; else w ← w − lr·g/avg.
 /// Defaults: lr 1e-2, α 0.99, ε 1e-8, weight decay 0, momentum 0, centered false.
 /// </summary>
-public sealed class RMSprop : Optimizer
+/// <remarks>
+/// The chain: <see cref="Optim.Maximize"/> → <see cref="AddDecayedWeights"/> → <see cref="ScaleByRms"/> → <see cref="Trace"/>
+/// (no dampening, zero-initialised) → <see cref="ScaleByLearningRate"/>.
+/// </remarks>
+public sealed class RMSprop : ChainedOptimizer
 {
     public double Alpha { get; }
     public double Eps { get; }
@@ -16,50 +18,11 @@ public sealed class RMSprop : Optimizer
     public bool Maximize { get; }
 
     public RMSprop(IEnumerable<Tensor> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
-        : base(One(parameters), lr, weightDecay, "RMSprop")
+        : base(One(parameters), lr, weightDecay, "RMSprop",
+            new Optim.Maximize(maximize), new AddDecayedWeights(), new ScaleByRms(alpha, eps, centered), new Trace(momentum, copyFirst: false), new ScaleByLearningRate())
     {
         if (!(alpha >= 0)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, $"RMSprop: alpha must be ≥ 0, got {alpha}.");
         if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"RMSprop: momentum must be ≥ 0, got {momentum}.");
         Alpha = alpha; Eps = eps; Momentum = momentum; Centered = centered; Maximize = maximize;
-    }
-
-    protected override void Update<T>(T[] w, int wOff, T[] g, int n, Dictionary<string, Tensor> state, long step, double lr, double wd, ParamGroup group, Tensor param)
-    {
-        double mu = group.Momentum ?? Momentum;
-        var sq = Buffer<T>(state, "square_avg", param, out _);
-        var ga = Centered ? Buffer<T>(state, "grad_avg", param, out _) : null;
-        var mb = mu > 0 ? Buffer<T>(state, "momentum_buffer", param, out _) : null;
-        T tA = T.CreateTruncating(Alpha), tAc = T.CreateTruncating(1 - Alpha), tEps = T.CreateTruncating(Eps);
-        T tMu = T.CreateTruncating(mu), tLr = T.CreateTruncating(-lr);
-        Chunked<T>(w, wOff, g, n, wd, Maximize, true, (s, ww, gg, avg) =>
-        {
-            int len = ww.Length;
-            var ss = sq.AsSpan(s, len);
-            DecayAddSquare(ss, tA, tAc, gg, avg);
-            if (ga != null)
-            {
-                var aa = ga.AsSpan(s, len);
-                TensorPrimitives.Multiply(aa, tA, aa);
-                TensorPrimitives.MultiplyAdd(gg, tAc, aa, aa);
-                TensorPrimitives.Multiply(aa, aa, avg);
-                TensorPrimitives.Subtract(ss, avg, avg);
-                TensorPrimitives.Sqrt(avg, avg);
-            }
-            else TensorPrimitives.Sqrt(ss, avg);
-            TensorPrimitives.Add(avg, tEps, avg);
-            TensorPrimitives.Divide(gg, avg, avg);
-            if (mb != null)
-            {
-                var bb = mb.AsSpan(s, len);
-                TensorPrimitives.Multiply(bb, tMu, bb);
-                TensorPrimitives.Add(bb, avg, bb);
-                TensorPrimitives.MultiplyAdd(bb, tLr, ww, ww);
-            }
-            else
-            {
-                TensorPrimitives.Multiply(avg, tLr, avg); // addcdiv_: unfused, as PyTorch
-                TensorPrimitives.Add(ww, avg, ww);
-            }
-        });
     }
 }

@@ -75,7 +75,7 @@ internal static partial class OnnxLayerExporters
     }
 
     private static string ExportBatchNorm(BatchNorm1d m, OnnxGraph g, string x, int[] shape) =>
-        BatchNormalization(g, x, m.NumFeatures, m.Weight, m.Bias, m.RunningMean, m.RunningVar, m.Eps, m.Momentum);
+        BatchNormalization(g, x, m.NumFeatures, m.Weight, m.Bias, m.RunningMean, m.RunningVar, m.Eps, m.Momentum ?? 0.1);
 
     /// <summary>
     /// Evaluation-mode batch norm over dimension 1 of (N, C, …) with the running statistics; ones and zeros stand in for

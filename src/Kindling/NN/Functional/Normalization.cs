@@ -47,6 +47,31 @@ public static partial class Functional
         return Affine((input - mean) * (var + eps).Rsqrt(), weight, bias, bshape);
     }
 
+    /// <summary>
+    /// Layer normalisation (PyTorch's <c>F.layer_norm</c>): y = (x − mean) / √(var + eps)·γ + β, with the mean and the biased
+    /// variance over the trailing dimensions <paramref name="normalizedShape"/>. <paramref name="weight"/> γ and
+    /// <paramref name="bias"/> β, when given, have shape <paramref name="normalizedShape"/>. Input (…, *normalizedShape).
+    /// </summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        const string L = "layer_norm";
+        LossCheck.Float(L, "input", input);
+        int k = normalizedShape.Length;
+        if (k == 0 || input.Rank < k || !input.Shape[^k..].SequenceEqual(normalizedShape))
+            throw new ArgumentException($"LayerNorm: input {input.ShapeString} must end with the normalized shape {Tensor.ShapeStr(normalizedShape)}.", nameof(input));
+        foreach (var (name, t) in new[] { ("weight", weight), ("bias", bias) })
+            if (t != null && !t.Shape.SequenceEqual(normalizedShape))
+                throw new ArgumentException($"{L}: {name} must have the normalized shape {Tensor.ShapeStr(normalizedShape)}, got {t.ShapeString}.", name);
+        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
+        var mean = input.Mean(dims, keepDim: true);
+        var dev = input - mean;
+        var var = (dev * dev).Mean(dims, keepDim: true);
+        var y = dev * (var + eps).Rsqrt();
+        if (weight != null) y = y * weight;
+        if (bias != null) y = y + bias;
+        return y;
+    }
+
     private static Tensor Affine(Tensor y, Tensor? weight, Tensor? bias, int[] bshape)
     {
         if (weight != null) y = y * weight.Reshape(bshape);

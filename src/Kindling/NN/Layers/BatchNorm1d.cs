@@ -1,32 +1,36 @@
 namespace Kindling.NN;
 
 /// <summary>
-/// Batch normalisation over (N, C) or (N, C, L) inputs (PyTorch's <c>nn.BatchNorm1d</c>): in training, normalises with
-/// the batch mean and biased variance and updates running_mean/running_var (unbiased) with momentum (default 0.1);
-/// in evaluation, uses the running statistics. Affine weight (ones) and bias (zeros) when <c>affine</c>; eps 1e-5.
+/// Batch normalisation over (N, C) or (N, C, L) inputs (PyTorch's <c>nn.BatchNorm1d</c>); see
+/// <see cref="Functional.BatchNorm"/>. In training, normalises with the batch mean and biased variance and updates
+/// running_mean (zeros) and running_var (ones, with the unbiased variance): running = (1 − m)·running + m·batch with
+/// m = momentum (default 0.1), or m = 1/num_batches_tracked when momentum is null (a cumulative average); in evaluation,
+/// uses the running statistics. Affine weight (ones) and bias (zeros) when <c>affine</c>; eps 1e-5.
 /// </summary>
 public sealed class BatchNorm1d : Module
 {
     public int NumFeatures { get; }
     public double Eps { get; }
-    public double Momentum { get; }
+    /// <summary>The weight of the batch in the running statistics, or null for a cumulative average.</summary>
+    public double? Momentum { get; }
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
     public Tensor RunningMean { get; }
     public Tensor RunningVar { get; }
     public Tensor NumBatchesTracked { get; }
 
-    public BatchNorm1d(int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true)
+    public BatchNorm1d(int numFeatures, double eps = 1e-5, double? momentum = 0.1, bool affine = true, DType dtype = DType.Float32)
     {
         if (numFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(numFeatures), $"BatchNorm1d: num_features must be positive, got {numFeatures}.");
+        if (momentum is < 0 or > 1 || momentum is double.NaN) throw new ArgumentOutOfRangeException(nameof(momentum), $"BatchNorm1d: momentum must be in [0, 1] or null, got {momentum}.");
         NumFeatures = numFeatures; Eps = eps; Momentum = momentum;
         if (affine)
         {
-            Weight = RegisterParameter("weight", Tensor.Ones(numFeatures));
-            Bias = RegisterParameter("bias", Tensor.Zeros(numFeatures));
+            Weight = RegisterParameter("weight", Tensor.Ones([numFeatures], dtype));
+            Bias = RegisterParameter("bias", Tensor.Zeros([numFeatures], dtype));
         }
-        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(numFeatures));
-        RunningVar = RegisterBuffer("running_var", Tensor.Ones(numFeatures));
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros([numFeatures], dtype));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones([numFeatures], dtype));
         NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros([], DType.Int64));
     }
 
@@ -34,35 +38,15 @@ public sealed class BatchNorm1d : Module
     {
         if (input.Rank is not (2 or 3) || input.Size(1) != NumFeatures)
             throw new ArgumentException($"BatchNorm1d: expected input (N, {NumFeatures}) or (N, {NumFeatures}, L), got {input.ShapeString}.", nameof(input));
-        int[] dims = input.Rank == 2 ? [0] : [0, 2];
-        int[] bshape = input.Rank == 2 ? [1, NumFeatures] : [1, NumFeatures, 1];
-        Tensor mean, var;
+        double factor = Momentum ?? 0;
         if (Training)
         {
-            int count = input.NumEl / NumFeatures;
-            if (count <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {input.ShapeString}.", nameof(input));
-            mean = input.Mean(dims, keepDim: true);
-            var dev = input - mean;
-            var biased = (dev * dev).Mean(dims, keepDim: true);
-            using (Autograd.NoGrad())
-            {
-                var m = mean.Detach().Reshape(NumFeatures);
-                var unbiased = biased.Detach().Reshape(NumFeatures) * ((double)count / (count - 1));
-                RunningMean.CopyFrom(RunningMean * (1 - Momentum) + m * Momentum);
-                RunningVar.CopyFrom(RunningVar * (1 - Momentum) + unbiased * Momentum);
-                NumBatchesTracked.CopyFrom(NumBatchesTracked + 1);
-            }
-            var = biased;
+            if (input.NumEl / NumFeatures <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {input.ShapeString}.", nameof(input));
+            using (Autograd.NoGrad()) NumBatchesTracked.CopyFrom(NumBatchesTracked + 1);
+            if (Momentum == null) factor = 1.0 / NumBatchesTracked.ItemDouble();
         }
-        else
-        {
-            mean = RunningMean.Reshape(bshape);
-            var = RunningVar.Reshape(bshape);
-        }
-        var y = (input - mean) * (var + Eps).Rsqrt();
-        if (Weight != null && Bias != null) y = y * Weight.Reshape(bshape) + Bias.Reshape(bshape);
-        return y;
+        return Functional.BatchNormCore("BatchNorm1d", input, RunningMean, RunningVar, Weight, Bias, Training, factor, Eps);
     }
 
-    protected override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={Momentum}, affine={(Weight != null ? "True" : "False")}, track_running_stats=True";
+    protected override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None")}, affine={(Weight != null ? "True" : "False")}, track_running_stats=True";
 }

@@ -13,33 +13,22 @@ public sealed class LayerNorm : Module
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
 
-    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true)
+    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32)
     {
         if (normalizedShape.Length == 0 || normalizedShape.Any(d => d <= 0)) throw new ArgumentException($"LayerNorm: normalized_shape must be non-empty and positive, got {Tensor.ShapeStr(normalizedShape)}.");
         _shape = (int[])normalizedShape.Clone();
         Eps = eps;
         if (elementwiseAffine)
         {
-            Weight = RegisterParameter("weight", Tensor.Ones(_shape));
-            Bias = RegisterParameter("bias", Tensor.Zeros(_shape));
+            Weight = RegisterParameter("weight", Tensor.Ones(_shape, dtype));
+            Bias = RegisterParameter("bias", Tensor.Zeros(_shape, dtype));
         }
     }
 
-    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true) : this([normalizedShape], eps, elementwiseAffine) { }
+    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32) : this([normalizedShape], eps, elementwiseAffine, dtype) { }
 
-    public override Tensor Forward(Tensor input)
-    {
-        int k = _shape.Length;
-        if (input.Rank < k || !input.Shape[^k..].SequenceEqual(_shape))
-            throw new ArgumentException($"LayerNorm: input {input.ShapeString} must end with the normalized shape {Tensor.ShapeStr(_shape)}.", nameof(input));
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var mean = input.Mean(dims, keepDim: true);
-        var dev = input - mean;
-        var var = (dev * dev).Mean(dims, keepDim: true);
-        var y = dev * (var + Eps).Rsqrt();
-        if (Weight != null && Bias != null) y = y * Weight + Bias;
-        return y;
-    }
+    /// <summary>See <see cref="Functional.LayerNorm"/>.</summary>
+    public override Tensor Forward(Tensor input) => Functional.LayerNorm(input, _shape, Weight, Bias, Eps);
 
     protected override string ExtraRepr() => $"{Tensor.ShapeStr(_shape)}, eps={Eps}, elementwise_affine={(Weight != null ? "True" : "False")}";
 }
