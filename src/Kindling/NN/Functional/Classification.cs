@@ -147,12 +147,10 @@ public static partial class Functional
         double denom = 0, total = 0;
         for (int i = 0; i < n; i++) { denom += rowW[i]; total += loss[i]; }
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
-        return Autograd.Record(y, "CrossEntropyBackward", [x2], g =>
+        return Autograd.Record(y, "CrossEntropyBackward", [x2], (g, sink) =>
         {
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
-            var grad = GC.AllocateUninitializedArray<T>(n * c);
-            CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, grad);
-            return [Tensor.Wrap(grad, [n, c])];
+            CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, sink.Overwrite<T>(0));
         }, x2);
     }
 
@@ -340,13 +338,11 @@ public static partial class Functional
         var y = each != null ? Tensor.Wrap(each, input.Shape) : ReduceEach(Array.Empty<T>(), total, input.Dims, Reduction.Sum);
         if (reduction == Reduction.Mean) y = Tensor.Wrap(new[] { T.CreateTruncating(total / x.Length) }, []);
         var shape = input.Dims;
-        return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], g =>
+        return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], (g, sink) =>
         {
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
-            // The kernels write every element: no need for the runtime to zero these first.
-            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
-            BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, gx, gt);
-            return [gx == null ? null : Tensor.Wrap(gx, shape), gt == null ? null : Tensor.Wrap(gt, shape)];
+            // The kernel writes every element of both, straight into the engine's buffers.
+            BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
         }, input, target);
     }
 
