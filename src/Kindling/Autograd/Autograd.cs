@@ -81,6 +81,18 @@ public static class Autograd
         node.ReleaseWhenFreed = t.Storage.Data;
     }
 
+    /// <summary>
+    /// Hands the engine scratch arrays that only <paramref name="output"/>'s backward closure reads (rented from the
+    /// <see cref="BufferPool"/> by a fused op): they go back to the pool when backward frees the node, or at once when
+    /// nothing was recorded (the closure was dropped).
+    /// </summary>
+    internal static Tensor ReleaseScratchWithGraph(Tensor output, params Array[] scratch)
+    {
+        if (output.GradFn is GradNode node && node.ScratchWhenFreed == null) node.ScratchWhenFreed = scratch;
+        else if (output.GradFn == null) foreach (var a in scratch) BufferPool.Return(a);
+        return output;
+    }
+
     internal static void RunBackward(Tensor root, Tensor grad, bool retainGraph)
     {
         var pass = _idlePass ?? new BackwardPass();

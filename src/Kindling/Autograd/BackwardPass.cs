@@ -78,6 +78,7 @@ internal sealed class BackwardPass
                 // Every node that saved this node's output has run (they are its consumers), so a buffer that only
                 // the graph could reach is free now.
                 if (node.ReleaseWhenFreed is Array buf) { node.ReleaseWhenFreed = null; BufferPool.Return(buf); }
+                if (node.ScratchWhenFreed is Array[] scratch) { node.ScratchWhenFreed = null; foreach (var a in scratch) BufferPool.Return(a); }
             }
             // References first, then the incoming gradient's own is dropped: a closure that passed it on whole to a
             // single input lets that input adopt it.

@@ -19,6 +19,8 @@ public sealed class GradNode
     internal Tensor? RetainTarget;
     /// <summary>The output's buffer, when only the graph can reach it: returned to the pool once backward frees this node (see <see cref="Autograd.ReleaseWithGraph"/>).</summary>
     internal Array? ReleaseWhenFreed;
+    /// <summary>Scratch arrays only this node's closure reads (a fused loss's row statistics): returned to the pool when backward frees it.</summary>
+    internal Array[]? ScratchWhenFreed;
 
     internal GradNode(string name, Tensor?[] inputs, BackwardFn backward, Tensor[] saved, Tensor output)
     {
