@@ -28,6 +28,9 @@ public static class LossBench
             double ms = Timing.MedianSeconds(Step, o.Reps) * 1e3;
             double boundMs = bytes / (copyGBs * 1e9) * 1e3;
             for (int i = 0; i < 5; i++) Step();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             long before = GC.GetTotalAllocatedBytes(true);
             int gen2 = GC.CollectionCount(2);
             const int steps = 50;
