@@ -54,6 +54,10 @@ public static class TrainBench
         double s = Timing.MedianSeconds(Step, o.Reps);
         // Steady-state allocation and collections over a fixed number of steps.
         for (int i = 0; i < 50; i++) Step();
+        // Start the window with an empty heap, so garbage left by earlier cases cannot trigger a collection in it.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         long before = GC.GetTotalAllocatedBytes(true);
         int gen2 = GC.CollectionCount(2);
         const int steps = 200;

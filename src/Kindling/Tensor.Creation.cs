@@ -14,20 +14,12 @@ public sealed partial class Tensor
         new(NewArray(dtype, Numel(shape, "tensor")), (int[])shape.Clone(), dtype);
 
     /// <summary>
-    /// A tensor whose every element the caller will overwrite: large float buffers skip the runtime's zeroing, which
-    /// would otherwise be a whole extra pass over memory for a memory-bound operation.
+    /// A tensor whose every element the caller will overwrite: float buffers come from the <see cref="BufferPool"/>
+    /// when it has one of that length (else they skip the runtime's zeroing, which would otherwise be a whole extra
+    /// pass over memory for a memory-bound operation).
     /// </summary>
-    internal static Tensor Uninit(int[] shape, DType dtype)
-    {
-        int n = Numel(shape, "tensor");
-        Array data = dtype switch
-        {
-            DType.Float32 => GC.AllocateUninitializedArray<float>(n),
-            DType.Float64 => GC.AllocateUninitializedArray<double>(n),
-            _ => NewArray(dtype, n),
-        };
-        return new(data, (int[])shape.Clone(), dtype);
-    }
+    internal static Tensor Uninit(int[] shape, DType dtype) =>
+        new(BufferPool.Rent(dtype, Numel(shape, "tensor")), (int[])shape.Clone(), dtype);
 
     private static int[] ShapeOf(Array data, int[] shape, string op)
     {
@@ -178,7 +170,7 @@ public sealed partial class Tensor
         if (IsFloatingPoint && y.IsFloatingPoint)
         {
             var from = DType;
-            return Autograd.Record(y, "ToCopyBackward", [this], g => [g.To(from)]);
+            return Autograd.Record(y, "ToCopyBackward", [this], Derivatives.ToCopy(from));
         }
         return y;
     }
@@ -217,7 +209,7 @@ public sealed partial class Tensor
     {
         var y = Empty(Dims, DType);
         CopyStrided(this, y);
-        return Autograd.Record(y, "CloneBackward", [this], g => [g]);
+        return Autograd.Record(y, "CloneBackward", [this], Derivatives.Identity);
     }
 
     // ---------------------------------------------------------------- raw element writes (fresh tensors only)

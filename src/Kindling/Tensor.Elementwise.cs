@@ -142,49 +142,35 @@ public sealed partial class Tensor
     public static Tensor Add(Tensor a, Tensor b)
     {
         var y = ArithRaw(BinaryOp.Add, a, b, "add");
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "AddBackward", [a, b], g => [g.SumTo(sa), g.SumTo(sb)]);
+        return Autograd.Record(y, "AddBackward", [a, b], Derivatives.Add(a.Dims, b.Dims));
     }
 
     /// <summary>a − b with broadcasting.</summary>
     public static Tensor Sub(Tensor a, Tensor b)
     {
         var y = ArithRaw(BinaryOp.Sub, a, b, "sub");
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "SubBackward", [a, b], g => [g.SumTo(sa), b.RequiresGrad ? (-g).SumTo(sb) : null]);
+        return Autograd.Record(y, "SubBackward", [a, b], Derivatives.Sub(a.Dims, b.Dims));
     }
 
     /// <summary>a · b elementwise with broadcasting.</summary>
     public static Tensor Mul(Tensor a, Tensor b)
     {
         var y = ArithRaw(BinaryOp.Mul, a, b, "mul");
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "MulBackward", [a, b],
-            g => [a.RequiresGrad ? (g * b.Detach()).SumTo(sa) : null, b.RequiresGrad ? (g * a.Detach()).SumTo(sb) : null], a, b);
+        return Autograd.Record(y, "MulBackward", [a, b], Derivatives.Mul(a, b), a, b);
     }
 
     /// <summary>a / b elementwise with broadcasting (float only).</summary>
     public static Tensor Div(Tensor a, Tensor b)
     {
         var y = ArithRaw(BinaryOp.Div, a, b, "div");
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "DivBackward", [a, b],
-            g => [a.RequiresGrad ? (g / b.Detach()).SumTo(sa) : null, b.RequiresGrad ? (-g * y.Detach() / b.Detach()).SumTo(sb) : null], a, b, y);
+        return Autograd.Record(y, "DivBackward", [a, b], Derivatives.Div(a, b, y), a, b, y);
     }
 
     /// <summary>a raised to b elementwise with broadcasting (float only).</summary>
     public static Tensor Pow(Tensor a, Tensor b)
     {
         var y = ArithRaw(BinaryOp.Pow, a, b, "pow");
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "PowBackward", [a, b], g =>
-        {
-            Tensor ad = a.Detach(), bd = b.Detach();
-            Tensor? ga = a.RequiresGrad ? (g * bd * Pow(ad, bd - 1)).SumTo(sa) : null;
-            // d/db a^b = a^b·log a; where a == 0 PyTorch defines it as 0 (the limit for b > 0).
-            Tensor? gb = b.RequiresGrad ? Where(ad.Eq(0), ZerosLike(y), g * y.Detach() * ad.Log()).SumTo(sb) : null;
-            return [ga, gb];
-        }, a, b, y);
+        return Autograd.Record(y, "PowBackward", [a, b], Derivatives.Pow(a, b, y), a, b, y);
     }
 
     /// <summary>x raised to a scalar power.</summary>
@@ -192,8 +178,7 @@ public sealed partial class Tensor
     {
         RequireFloat("pow");
         var y = ArithRaw(BinaryOp.Pow, this, ScalarLike(exponent), "pow");
-        var x = this;
-        return Autograd.Record(y, "PowBackward", [this], g => [g * exponent * x.Detach().Pow(exponent - 1)], this);
+        return Autograd.Record(y, "PowBackward", [this], Derivatives.PowScalar(this, exponent), this);
     }
 
     /// <summary>Elementwise maximum (NaN propagates); at ties the gradient is split evenly, as in PyTorch.</summary>
@@ -205,15 +190,7 @@ public sealed partial class Tensor
     private static Tensor MinMax(Tensor a, Tensor b, BinaryOp op, string name)
     {
         var y = ArithRaw(op, a, b, name);
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, name + "Backward", [a, b], g =>
-        {
-            Tensor ad = a.Detach(), bd = b.Detach();
-            var win = (op == BinaryOp.Max ? ad.Gt(bd) : ad.Lt(bd)).To(g.DType);
-            var tie = ad.Eq(bd).To(g.DType) * 0.5;
-            var wa = win + tie;
-            return [a.RequiresGrad ? (g * wa).SumTo(sa) : null, b.RequiresGrad ? (g * (1 - wa)).SumTo(sb) : null];
-        }, a, b);
+        return Autograd.Record(y, name + "Backward", [a, b], Derivatives.MinMax(a, b, op == BinaryOp.Max), a, b);
     }
 
     public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);
@@ -268,12 +245,7 @@ public sealed partial class Tensor
             case DType.Int64: Sel(c, av.I64Span, bv.I64Span, y.I64Span); break;
             default: Sel(c, av.BoolSpan, bv.BoolSpan, y.BoolSpan); break;
         }
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "WhereBackward", [a, b], g =>
-        {
-            var z = ZerosLike(g);
-            return [a.RequiresGrad ? Where(condition, g, z).SumTo(sa) : null, b.RequiresGrad ? Where(condition, z, g).SumTo(sb) : null];
-        });
+        return Autograd.Record(y, "WhereBackward", [a, b], Derivatives.Where(condition, a.Dims, b.Dims));
         static void Sel<T>(bool[] c, Span<T> a, Span<T> b, Span<T> y) where T : unmanaged
         {
             for (int i = 0; i < y.Length; i++) y[i] = c[i] ? a[i] : b[i];
@@ -292,80 +264,58 @@ public sealed partial class Tensor
         return y;
     }
 
-    private Tensor Unary(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad)
+    private Tensor Unary(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad) =>
+        Unary(op, name, y => Derivatives.Unary(grad, this, y));
+
+    private Tensor Unary(UnaryOp op, string name, Func<Tensor, BackwardFn> backward)
     {
         var y = UnaryRaw(op, name);
-        var x = this;
-        return Autograd.Record(y, name, [this], g => [grad(g, x.Detach(), y.Detach())], this, y);
+        return Autograd.Record(y, name, [this], backward(y), this, y);
     }
 
     /// <summary>−x.</summary>
     public Tensor Neg()
     {
         if (!IsFloatingPoint) return ArithRaw(BinaryOp.Sub, Scalar(0, DType.Int64), this, "neg");
-        return Unary(UnaryOp.Neg, "NegBackward", (g, x, y) => -g);
+        return Unary(UnaryOp.Neg, "NegBackward", Derivatives.Neg);
     }
     /// <summary>eˣ.</summary>
-    public Tensor Exp() => Unary(UnaryOp.Exp, "ExpBackward", (g, x, y) => g * y);
+    public Tensor Exp() => Unary(UnaryOp.Exp, "ExpBackward", Derivatives.Exp);
     /// <summary>Natural logarithm.</summary>
-    public Tensor Log() => Unary(UnaryOp.Log, "LogBackward", (g, x, y) => g / x);
+    public Tensor Log() => Unary(UnaryOp.Log, "LogBackward", Derivatives.Log);
     /// <summary>log(1 + x), accurate for small x.</summary>
-    public Tensor Log1p() => Unary(UnaryOp.Log1p, "Log1pBackward", (g, x, y) => g / (x + 1));
+    public Tensor Log1p() => Unary(UnaryOp.Log1p, "Log1pBackward", Derivatives.Log1p);
     /// <summary>eˣ − 1, accurate for small x.</summary>
-    public Tensor Expm1() => Unary(UnaryOp.Expm1, "Expm1Backward", (g, x, y) => g * (y + 1));
+    public Tensor Expm1() => Unary(UnaryOp.Expm1, "Expm1Backward", Derivatives.Expm1);
     /// <summary>√x.</summary>
-    public Tensor Sqrt() => Unary(UnaryOp.Sqrt, "SqrtBackward", (g, x, y) => g / (y * 2));
+    public Tensor Sqrt() => Unary(UnaryOp.Sqrt, "SqrtBackward", Derivatives.Sqrt);
     /// <summary>1/√x.</summary>
-    public Tensor Rsqrt() => Unary(UnaryOp.Rsqrt, "RsqrtBackward", (g, x, y) => g * y * y * y * -0.5);
+    public Tensor Rsqrt() => Unary(UnaryOp.Rsqrt, "RsqrtBackward", Derivatives.Rsqrt);
     /// <summary>|x|; its gradient at 0 is 0, as in PyTorch.</summary>
-    public Tensor Abs() => Unary(UnaryOp.Abs, "AbsBackward", (g, x, y) => g * x.Sign());
+    public Tensor Abs() => Unary(UnaryOp.Abs, "AbsBackward", Derivatives.Abs);
     /// <summary>−1, 0 or 1 (NaN stays NaN); zero gradient.</summary>
-    public Tensor Sign() => Unary(UnaryOp.Sign, "SignBackward", (g, x, y) => ZerosLike(g));
+    public Tensor Sign() => Unary(UnaryOp.Sign, "SignBackward", Derivatives.Sign);
     /// <summary>1 / (1 + e⁻ˣ), computed without overflow for either sign.</summary>
-    public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid, "SigmoidBackward", (g, x, y) => SaturatingGrad(false, g, y));
+    public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid, "SigmoidBackward", y => Derivatives.Saturating(false, this, y));
     /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", (g, x, y) => SaturatingGrad(true, g, y));
+    public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", y => Derivatives.Saturating(true, this, y));
 
-    private static Tensor SaturatingGrad(bool tanh, Tensor g, Tensor y)
-    {
-        var gc = g.Contiguous();
-        var yc = y.Contiguous();
-        var r = Uninit(y.Dims, y.DType);
-        if (y.DType == DType.Float32) Elementwise.SaturatingBackward<float>(tanh, yc.F32Span, gc.F32Span, r.F32Span);
-        else Elementwise.SaturatingBackward<double>(tanh, yc.F64Span, gc.F64Span, r.F64Span);
-        return r;
-    }
     /// <summary>max(x, 0); gradient 0 at 0, as in PyTorch.</summary>
-    public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", (g, x, y) => ReluGrad(g, x));
-
-    private static Tensor ReluGrad(Tensor g, Tensor x)
-    {
-        var gc = g.Contiguous();
-        var xc = x.Contiguous();
-        var r = Uninit(x.Dims, x.DType);
-        if (x.DType == DType.Float32) Elementwise.ReluBackward<float>(xc.F32Span, gc.F32Span, r.F32Span);
-        else Elementwise.ReluBackward<double>(xc.F64Span, gc.F64Span, r.F64Span);
-        return r;
-    }
+    public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", _ => Derivatives.Relu(this));
     /// <summary>log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so it never overflows.</summary>
-    public Tensor Softplus() => Unary(UnaryOp.Softplus, "SoftplusBackward", (g, x, y) => g * x.Sigmoid());
+    public Tensor Softplus() => Unary(UnaryOp.Softplus, "SoftplusBackward", Derivatives.Softplus);
     /// <summary>Gaussian error linear unit with the exact erf (PyTorch's default approximate='none'): x·Φ(x).</summary>
-    public Tensor Gelu() => Unary(UnaryOp.Gelu, "GeluBackward", (g, x, y) =>
-    {
-        var cdf = (x * (1 / Math.Sqrt(2))).Erf() * 0.5 + 0.5;
-        var pdf = (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
-        return g * (cdf + x * pdf);
-    });
+    public Tensor Gelu() => Unary(UnaryOp.Gelu, "GeluBackward", Derivatives.Gelu);
     /// <summary>The error function.</summary>
-    public Tensor Erf() => Unary(UnaryOp.Erf, "ErfBackward", (g, x, y) => g * (x * x * -1).Exp() * (2 / Math.Sqrt(Math.PI)));
+    public Tensor Erf() => Unary(UnaryOp.Erf, "ErfBackward", Derivatives.Erf);
     /// <summary>x².</summary>
-    public Tensor Square() => Unary(UnaryOp.Square, "SquareBackward", (g, x, y) => g * x * 2);
+    public Tensor Square() => Unary(UnaryOp.Square, "SquareBackward", Derivatives.Square);
     /// <summary>1/x.</summary>
-    public Tensor Reciprocal() => Unary(UnaryOp.Reciprocal, "ReciprocalBackward", (g, x, y) => -g * y * y);
+    public Tensor Reciprocal() => Unary(UnaryOp.Reciprocal, "ReciprocalBackward", Derivatives.Reciprocal);
     /// <summary>sin x.</summary>
-    public Tensor Sin() => Unary(UnaryOp.Sin, "SinBackward", (g, x, y) => g * x.Cos());
+    public Tensor Sin() => Unary(UnaryOp.Sin, "SinBackward", Derivatives.Sin);
     /// <summary>cos x.</summary>
-    public Tensor Cos() => Unary(UnaryOp.Cos, "CosBackward", (g, x, y) => -g * x.Sin());
+    public Tensor Cos() => Unary(UnaryOp.Cos, "CosBackward", Derivatives.Cos);
 
     /// <summary>Clamps to [min, max] (either bound optional); the gradient passes where min ≤ x ≤ max, as in PyTorch.</summary>
     public Tensor Clamp(double? min = null, double? max = null)
@@ -377,14 +327,7 @@ public sealed partial class Tensor
         if (min is double lo) y = Maximum(y, ScalarLike(lo));
         if (max is double hi) y = Minimum(y, ScalarLike(hi));
         if (ReferenceEquals(y, x)) y = x.Clone();
-        var self = this;
-        return Autograd.Record(y, "ClampBackward", [this], g =>
-        {
-            var m = OnesLike(g);
-            if (min is double a) m = m * self.Detach().Ge(a).To(g.DType);
-            if (max is double b) m = m * self.Detach().Le(b).To(g.DType);
-            return [g * m];
-        }, this);
+        return Autograd.Record(y, "ClampBackward", [this], Derivatives.Clamp(this, min, max), this);
     }
 
     /// <summary>Leaky ReLU: x for x &gt; 0, slope·x otherwise.</summary>
@@ -466,13 +409,6 @@ public sealed partial class Tensor
         var prod = xd * yd.Log();
         var zeroX = xd.Eq(0).LogicalAnd(yd.IsNaN().LogicalNot());
         var r = Where(zeroX, ZerosLike(prod), prod);
-        int[] sx = x.Dims, sy = y.Dims;
-        return Autograd.Record(r, "XlogyBackward", [x, y], g =>
-        {
-            var logy = yd.Log();
-            Tensor? gx = x.RequiresGrad ? Where(xd.Ne(0), g * logy, ZerosLike(g * logy)).SumTo(sx) : null;
-            Tensor? gy = y.RequiresGrad ? (g * xd / yd).SumTo(sy) : null;
-            return [gx, gy];
-        }, x, y);
+        return Autograd.Record(r, "XlogyBackward", [x, y], Derivatives.Xlogy(xd, yd, x.Dims, y.Dims), x, y);
     }
 }

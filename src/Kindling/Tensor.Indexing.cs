@@ -36,8 +36,7 @@ public sealed partial class Tensor
             CopyElement(x, off, y, p);
             Next(coord, index.Dims);
         }
-        var shape = Dims;
-        return Autograd.Record(y, "GatherBackward", [this], g => [ScatterAdd(Zeros(shape, g.DType), d, index, g)]);
+        return Autograd.Record(y, "GatherBackward", [this], Derivatives.Gather(Dims, d, index));
     }
 
     /// <summary>
@@ -67,7 +66,7 @@ public sealed partial class Tensor
             AddElement(s, os, y, oy);
             Next(coord, index.Dims);
         }
-        return Autograd.Record(y, "ScatterAddBackward", [self, src], g => [g, src.RequiresGrad ? g.Gather(d, index) : null]);
+        return Autograd.Record(y, "ScatterAddBackward", [self, src], Derivatives.ScatterAdd(d, index));
     }
 
     /// <summary>The slices at the given indices along <paramref name="dim"/> (PyTorch's <c>index_select</c>); <paramref name="index"/> is 1-D int64.</summary>
@@ -90,18 +89,7 @@ public sealed partial class Tensor
         Tensor y;
         if (parts.Length > 0) y = Cat(parts, d);
         else { var s = (int[])Dims.Clone(); s[d] = 0; y = Empty(s, DType); }
-        var shape = Dims;
-        return Autograd.Record(y, "IndexSelectBackward", [this], g =>
-        {
-            var gx = Zeros(shape, g.DType);
-            for (int i = 0; i < ids.Length; i++)
-            {
-                int r = (int)ids[i];
-                var view = gx.Narrow(d, r, 1);
-                CopyInto(view + g.Narrow(d, i, 1), view);
-            }
-            return [gx];
-        });
+        return Autograd.Record(y, "IndexSelectBackward", [this], Derivatives.IndexSelect(Dims, d, ids));
     }
 
     /// <summary>Rows by index along dim 0 as whole-row copies (the batch gather of a data loader).</summary>
@@ -118,26 +106,7 @@ public sealed partial class Tensor
             if (v < 0 || v >= n) throw new ArgumentOutOfRangeException("index", $"index_select: index {v} is out of range for dimension 0 of size {n} (shape {ShapeString}); indices must be in [0, {n}).");
             Array.Copy(x.Storage.Data, x.Offset + (int)v * row, y.Storage.Data, i * row, row);
         }
-        var orig = Dims;
-        return Autograd.Record(y, "IndexSelectBackward", [this], g =>
-        {
-            var gx = Zeros(orig, g.DType);
-            var gi = Tensor.FromArray(ids);
-            return [IndexAddRows(gx, gi, g)];
-        });
-    }
-
-    /// <summary>gx[ids[i]] += g[i] row by row (repeated indices accumulate).</summary>
-    private static Tensor IndexAddRows(Tensor gx, Tensor ids, Tensor g)
-    {
-        var gc = g.Contiguous();
-        var idx = ids.I64Span;
-        for (int i = 0; i < idx.Length; i++)
-        {
-            var dst = gx.Narrow(0, (int)idx[i], 1);
-            CopyInto(dst + gc.Narrow(0, i, 1), dst);
-        }
-        return gx;
+        return Autograd.Record(y, "IndexSelectBackward", [this], Derivatives.IndexSelect(Dims, 0, ids));
     }
 
     /// <summary>One-hot encoding of an int64 tensor: a new last dimension of <paramref name="numClasses"/> (−1: max + 1), int64.</summary>
@@ -188,13 +157,7 @@ public sealed partial class Tensor
             if (sizes[t] > 0) CopyInto(tensors[t].Detach(), y.Narrow(d, at, sizes[t]));
             at += sizes[t];
         }
-        return Autograd.Record(y, "CatBackward", tensors.ToArray(), g =>
-        {
-            var r = new Tensor?[sizes.Length];
-            int o = 0;
-            for (int t = 0; t < sizes.Length; t++) { r[t] = g.Narrow(d, o, sizes[t]).Contiguous(); o += sizes[t]; }
-            return r;
-        });
+        return Autograd.Record(y, "CatBackward", tensors.ToArray(), Derivatives.Cat(sizes, d));
     }
 
     /// <summary>Stacks equal-shaped tensors along a new dimension <paramref name="dim"/>.</summary>

@@ -27,12 +27,7 @@ public sealed partial class Tensor
         var batch = BroadcastShapes(a.Dims[..^2], b.Dims[..^2], "matmul (batch dimensions)");
         var y = k == 0 ? Empty([.. batch, m, n], a.DType) : Uninit([.. batch, m, n], a.DType);
         MatmulRaw(a.Detach(), b.Detach(), y, batch, m, n, k);
-        int[] sa = a.Dims, sb = b.Dims;
-        return Autograd.Record(y, "MmBackward", [a, b], g =>
-        [
-            a.RequiresGrad ? Matmul(g, b.Detach().MT).SumTo(sa) : null,
-            b.RequiresGrad ? Matmul(a.Detach().MT, g).SumTo(sb) : null,
-        ], a, b);
+        return Autograd.Record(y, "MmBackward", [a, b], Derivatives.Matmul(a, b), a, b);
     }
 
     /// <summary>The last two dimensions swapped (a view; PyTorch's <c>mT</c>).</summary>

@@ -5,7 +5,7 @@ namespace Kindling;
 
 public sealed partial class Tensor
 {
-    private (int outer, int n, int inner) Split(int d)
+    internal (int outer, int n, int inner) Split(int d)
     {
         int outer = 1, inner = 1;
         for (int i = 0; i < d; i++) outer *= Dims[i];
@@ -52,8 +52,7 @@ public sealed partial class Tensor
         int d = NormDim(dim, Rank, "sum");
         var y = ReduceRaw(ReduceOp.Sum, d, keepDim, "sum");
         if (!IsFloatingPoint) return y;
-        var shape = Dims;
-        return Autograd.Record(y, "SumBackward", [this], g => [(keepDim ? g : g.Unsqueeze(d)).Expand(shape)]);
+        return Autograd.Record(y, "SumBackward", [this], Derivatives.Sum(d, keepDim, Dims));
     }
 
     /// <summary>Sum over several dimensions.</summary>
@@ -107,26 +106,7 @@ public sealed partial class Tensor
         if (Rank == 0) return Clone();
         var y = ReduceRaw(ReduceOp.Prod, d, keepDim, "prod");
         if (!IsFloatingPoint) return y;
-        var x = this;
-        return Autograd.Record(y, "ProdBackward", [this], g =>
-        {
-            // Product of all the other elements = exclusive prefix product × exclusive suffix product, which avoids y / x.
-            var xc = x.Detach().Contiguous().ToFloat64();
-            var (outer, n, inner) = xc.Split(d);
-            var src = xc.F64Span;
-            var others = new double[src.Length];
-            for (int o = 0; o < outer; o++)
-                for (int j = 0; j < inner; j++)
-                {
-                    int b = o * n * inner + j;
-                    double acc = 1;
-                    for (int i = 0; i < n; i++) { others[b + i * inner] = acc; acc *= src[b + i * inner]; }
-                    acc = 1;
-                    for (int i = n - 1; i >= 0; i--) { others[b + i * inner] *= acc; acc *= src[b + i * inner]; }
-                }
-            var ot = new Tensor(others, x.Shape, DType.Float64).To(g.DType);
-            return [(keepDim ? g : g.Unsqueeze(d)).Expand(x.Dims) * ot];
-        }, this);
+        return Autograd.Record(y, "ProdBackward", [this], Derivatives.Prod(this, d, keepDim), this);
     }
 
     /// <summary>Maximum of all elements (NaN if any is NaN); the gradient is shared among ties.</summary>
@@ -141,12 +121,7 @@ public sealed partial class Tensor
         var flat = Detach().Reshape(-1);
         var y = flat.ReduceRaw(max ? ReduceOp.Max : ReduceOp.Min, 0, false, max ? "max" : "min");
         if (!IsFloatingPoint) return y;
-        var x = this;
-        return Autograd.Record(y, max ? "MaxBackward" : "MinBackward", [this], g =>
-        {
-            var mask = x.Detach().Eq(y.Detach()).To(g.DType);
-            return [g * mask / mask.Sum()];
-        }, this);
+        return Autograd.Record(y, max ? "MaxBackward" : "MinBackward", [this], Derivatives.Extreme(this, y), this);
     }
 
     /// <summary>Maximum along <paramref name="dim"/> with the index of the first maximum (PyTorch's <c>max(dim)</c>).</summary>
@@ -175,13 +150,7 @@ public sealed partial class Tensor
         }
         if (IsFloatingPoint)
         {
-            var xs = Dims;
-            val = Autograd.Record(val, max ? "MaxBackward" : "MinBackward", [this], g =>
-            {
-                var gk = keepDim ? g : g.Unsqueeze(d);
-                var ik = keepDim ? idx : idx.Unsqueeze(d);
-                return [ScatterAdd(Zeros(xs, g.DType), d, ik, gk)];
-            });
+            val = Autograd.Record(val, max ? "MaxBackward" : "MinBackward", [this], Derivatives.ExtremeDim(Dims, d, keepDim, idx));
         }
         return (val, idx);
     }
@@ -205,13 +174,7 @@ public sealed partial class Tensor
         m = Where(m.IsFinite(), m, ZerosLike(m));
         var y = (x - m).Exp().Sum(d, keepDim: true).Log() + m;
         if (!keepDim) y = y.Squeeze(d);
-        var self = this;
-        return Autograd.Record(y, "LogsumexpBackward", [this], g =>
-        {
-            var yk = keepDim ? y.Detach() : y.Detach().Unsqueeze(d);
-            var gk = keepDim ? g : g.Unsqueeze(d);
-            return [gk * (self.Detach() - yk).Exp()];
-        }, this, y);
+        return Autograd.Record(y, "LogsumexpBackward", [this], Derivatives.LogSumExp(this, y, d, keepDim), this, y);
     }
 
     /// <summary>
@@ -228,14 +191,7 @@ public sealed partial class Tensor
         if (p == 2)
         {
             var y = Detach().Square().Sum(d, keepDim).Sqrt();
-            var self = this;
-            return Autograd.Record(y, "NormBackward", [this], g =>
-            {
-                var yk = keepDim ? y.Detach() : y.Detach().Unsqueeze(d);
-                var gk = keepDim ? g : g.Unsqueeze(d);
-                var scale = Where(yk.Eq(0), ZerosLike(yk), gk / yk);
-                return [self.Detach() * scale];
-            }, this, y);
+            return Autograd.Record(y, "NormBackward", [this], Derivatives.Norm2(this, y, d, keepDim), this, y);
         }
         return Abs().Pow(p).Sum(d, keepDim).Pow(1 / p);
     }
@@ -261,10 +217,6 @@ public sealed partial class Tensor
         if (DType == DType.Float32) Kernels.Softmax.Rows(log, (float[])xt.Storage.Data, xt.Offset, (float[])yt.Storage.Data, 0, rows, n);
         else Kernels.Softmax.Rows(log, (double[])xt.Storage.Data, xt.Offset, (double[])yt.Storage.Data, 0, rows, n);
         var y = last ? yt : yt.Transpose(d, -1).Contiguous();
-        return Autograd.Record(y, log ? "LogSoftmaxBackward" : "SoftmaxBackward", [this], g =>
-        {
-            var yd = y.Detach();
-            return log ? [g - yd.Exp() * g.Sum(d, keepDim: true)] : [yd * (g - (g * yd).Sum(d, keepDim: true))];
-        }, y);
+        return Autograd.Record(y, log ? "LogSoftmaxBackward" : "SoftmaxBackward", [this], Derivatives.Softmax(y, d, log), y);
     }
 }

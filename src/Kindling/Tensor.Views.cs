@@ -13,8 +13,7 @@ public sealed partial class Tensor
         var target = InferShape(shape, "reshape");
         var src = IsContiguous ? this : Contiguous();
         var y = src.ViewOf(src.Offset, target, ContiguousStrides(target));
-        var orig = Dims;
-        return Autograd.Record(y, "ViewBackward", [src], g => [g.Reshape(orig)]);
+        return Autograd.Record(y, "ViewBackward", [src], Derivatives.View(src.Dims));
     }
 
     /// <summary>Like <see cref="Reshape"/>, but fails instead of copying when the tensor is not contiguous (PyTorch's <c>view</c>).</summary>
@@ -124,7 +123,7 @@ public sealed partial class Tensor
         var inv = new int[Rank];
         for (int i = 0; i < Rank; i++) { shape[i] = Dims[p[i]]; strides[i] = Strides_[p[i]]; inv[p[i]] = i; }
         var y = ViewOf(Offset, shape, strides);
-        return Autograd.Record(y, "PermuteBackward", [this], g => [g.Permute(inv)]);
+        return Autograd.Record(y, "PermuteBackward", [this], Derivatives.Permute(inv));
     }
 
     /// <summary>
@@ -145,13 +144,7 @@ public sealed partial class Tensor
         shape[d] = len;
         strides[d] *= step;
         var y = ViewOf(Offset + s * Strides_[d], shape, strides);
-        var orig = Dims;
-        return Autograd.Record(y, "SliceBackward", [this], g =>
-        {
-            var gx = Empty(orig, g.DType);
-            CopyInto(g, gx.Slice(d, s, e, step));
-            return [gx];
-        });
+        return Autograd.Record(y, "SliceBackward", [this], Derivatives.Slice(Dims, d, s, e, step));
     }
 
     /// <summary><paramref name="length"/> elements from <paramref name="start"/> along <paramref name="dim"/> (a view); bounds must fit.</summary>
@@ -192,8 +185,7 @@ public sealed partial class Tensor
         }
         Numel(target, "expand");
         var y = ViewOf(Offset, target, strides);
-        var orig = Dims;
-        return Autograd.Record(y, "ExpandBackward", [this], g => [g.SumTo(orig)]);
+        return Autograd.Record(y, "ExpandBackward", [this], Derivatives.Expand(Dims));
     }
 
     /// <summary>Copies <paramref name="src"/> (any layout, same shape) into the possibly strided view <paramref name="dst"/>.</summary>

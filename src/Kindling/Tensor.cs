@@ -22,14 +22,9 @@ internal sealed class Storage
     public readonly Array Data;
     /// <summary>Bumped by every in-place write, so backward can detect that a saved tensor changed.</summary>
     public int Version;
-    /// <summary>
-    /// Allocated by a backward closure and not yet handed to anyone: the engine may adopt it as a leaf's gradient
-    /// instead of copying it (see <see cref="Autograd"/>).
-    /// </summary>
-    public bool Fresh;
     /// <summary>The leaf that owns this storage and requires grad, if any: an in-place write through a view of it is refused.</summary>
     public Tensor? GradLeaf;
-    public Storage(Array data) { Data = data; Fresh = Autograd.InBackward; }
+    public Storage(Array data) => Data = data;
 }
 
 /// <summary>
@@ -164,7 +159,7 @@ public sealed partial class Tensor
         if (IsContiguous) return this;
         var y = Empty(Dims, DType);
         CopyStrided(this, y);
-        return Autograd.Record(y, "contiguous", [this], g => [g]);
+        return Autograd.Record(y, "contiguous", [this], Derivatives.Identity);
     }
 
     /// <summary>Copies <paramref name="src"/> (any strides) into contiguous <paramref name="dst"/> of the same shape.</summary>

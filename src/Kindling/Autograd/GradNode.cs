@@ -2,7 +2,8 @@ namespace Kindling;
 
 /// <summary>
 /// One recorded operation of the autograd graph (PyTorch's <c>grad_fn</c>): the inputs it read and a closure that
-/// maps the gradient of its output to the gradients of those inputs. Closures only compute; the engine accumulates.
+/// maps the gradient of its output to the gradients of those inputs (the formulas are in <see cref="Derivatives"/>).
+/// Closures only compute and deliver through a <see cref="GradSink"/>; the engine accumulates.
 /// </summary>
 public sealed class GradNode
 {
@@ -10,14 +11,18 @@ public sealed class GradNode
     public string Name { get; }
 
     internal readonly Tensor?[] Inputs;
-    internal Func<Tensor, Tensor?[]>? BackwardFn;
+    internal BackwardFn? BackwardFn;
     internal readonly (Tensor tensor, int version)[] Saved;
     internal int[] OutputShape;
     internal DType OutputDType;
     /// <summary>Set by <see cref="Tensor.RetainGrad"/>: the non-leaf tensor whose <c>Grad</c> the engine fills.</summary>
     internal Tensor? RetainTarget;
+    /// <summary>The output's buffer, when only the graph can reach it: returned to the pool once backward frees this node (see <see cref="Autograd.ReleaseWithGraph"/>).</summary>
+    internal Array? ReleaseWhenFreed;
+    /// <summary>Scratch arrays only this node's closure reads (a fused loss's row statistics): returned to the pool when backward frees it.</summary>
+    internal Array[]? ScratchWhenFreed;
 
-    internal GradNode(string name, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward, Tensor[] saved, Tensor output)
+    internal GradNode(string name, Tensor?[] inputs, BackwardFn backward, Tensor[] saved, Tensor output)
     {
         Name = name;
         Inputs = inputs;

@@ -131,7 +131,7 @@ public abstract class Module
     public Tensor Call(Tensor input)
     {
         var stack = _callStack ??= new Stack<Module>();
-        if (stack.Count > 0 && !stack.Peek()._children.Any(c => ReferenceEquals(c.Value, this)) && !stack.Peek()._checked)
+        if (stack.Count > 0 && !stack.Peek()._checked && !stack.Peek().HasChild(this))
             throw new InvalidOperationException($"{stack.Peek().GetType().Name}.Forward calls a {GetType().Name} that was not registered: add RegisterModule(\"name\", ...) in the constructor, or its parameters will not be trained or saved.");
         stack.Push(this);
         try
@@ -142,6 +142,12 @@ public abstract class Module
             return y;
         }
         finally { stack.Pop(); }
+    }
+
+    private bool HasChild(Module m)
+    {
+        foreach (var c in _children) if (ReferenceEquals(c.Value, m)) return true;
+        return false;
     }
 
     /// <summary>Walks the output's graph once: every leaf that requires grad must be a registered parameter (or the input).</summary>

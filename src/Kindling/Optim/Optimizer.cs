@@ -98,7 +98,7 @@ public abstract class Optimizer
                 long step = Steps.TryGetValue(p, out var s) ? s + 1 : 1;
                 Steps[p] = step;
                 var grad = p.Grad.DType == p.DType ? p.Grad : p.Grad.To(p.DType);
-                if (!grad.Shape.SequenceEqual(p.Shape)) throw new InvalidOperationException($"{GetType().Name}.Step: the gradient of a parameter has shape {grad.ShapeString} but the parameter has {p.ShapeString}.");
+                if (!grad.Dims.AsSpan().SequenceEqual(p.Dims)) throw new InvalidOperationException($"{GetType().Name}.Step: the gradient of a parameter has shape {grad.ShapeString} but the parameter has {p.ShapeString}.");
                 p.Storage.Version++;
                 if (p.DType == DType.Float32) Update((float[])p.Storage.Data, p.Offset, grad.DenseData<float>(), p.NumEl, st, step, lr, wd, g, p);
                 else Update((double[])p.Storage.Data, p.Offset, grad.DenseData<double>(), p.NumEl, st, step, lr, wd, g, p);

@@ -138,22 +138,25 @@ public static partial class Functional
         int n = x2.Dims[0], c = x2.Dims[1];
         var xa = x2.DenseData<T>();
         var w = weight?.DenseData<T>();
-        // The kernel writes every element of these, so they skip the runtime's zeroing.
-        var loss = GC.AllocateUninitializedArray<double>(n);
-        var rowMax = GC.AllocateUninitializedArray<T>(n);
-        var invSum = GC.AllocateUninitializedArray<T>(n);
-        var rowW = GC.AllocateUninitializedArray<double>(n);
+        // The kernel writes every element of these, so pooled buffers need no clearing. loss and rowW are done with
+        // once reduced (ReduceRows copies); rowMax and invSum belong to the backward closure and return with the graph.
+        var loss = BufferPool.Rent<double>(n);
+        var rowMax = BufferPool.Rent<T>(n);
+        var invSum = BufferPool.Rent<T>(n);
+        var rowW = BufferPool.Rent<double>(n);
         CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
         double denom = 0, total = 0;
         for (int i = 0; i < n; i++) { denom += rowW[i]; total += loss[i]; }
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
-        return Autograd.Record(y, "CrossEntropyBackward", [x2], g =>
+        BufferPool.Return(loss);
+        BufferPool.Return(rowW);
+        var r = Autograd.Record(y, "CrossEntropyBackward", [x2], (g, sink) =>
         {
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
-            var grad = GC.AllocateUninitializedArray<T>(n * c);
-            CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, grad);
-            return [Tensor.Wrap(grad, [n, c])];
+            CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, sink.Overwrite<T>(0));
+            BufferPool.Return(scale);
         }, x2);
+        return Autograd.ReleaseScratchWithGraph(r, rowMax, invSum);
     }
 
     /// <summary>The output of a per-row classification loss: the rows (None), their sum, or the sum over the summed weights (Mean).</summary>
@@ -167,7 +170,7 @@ public static partial class Functional
     /// <summary>The factor each row's gradient is multiplied by: the upstream gradient, divided by the mean's denominator.</summary>
     private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom, long[] tgt, long ignore)
     {
-        var scale = GC.AllocateUninitializedArray<double>(n);
+        var scale = BufferPool.Rent<double>(n);
         if (reduction == Reduction.None) { var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
         double s = g.ItemDouble();
         if (reduction == Reduction.Mean) s /= denom;
@@ -340,13 +343,11 @@ public static partial class Functional
         var y = each != null ? Tensor.Wrap(each, input.Shape) : ReduceEach(Array.Empty<T>(), total, input.Dims, Reduction.Sum);
         if (reduction == Reduction.Mean) y = Tensor.Wrap(new[] { T.CreateTruncating(total / x.Length) }, []);
         var shape = input.Dims;
-        return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], g =>
+        return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], (g, sink) =>
         {
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
-            // The kernels write every element: no need for the runtime to zero these first.
-            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
-            BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, gx, gt);
-            return [gx == null ? null : Tensor.Wrap(gx, shape), gt == null ? null : Tensor.Wrap(gt, shape)];
+            // The kernel writes every element of both, straight into the engine's buffers.
+            BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
         }, input, target);
     }
 

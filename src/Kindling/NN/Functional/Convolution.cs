@@ -119,11 +119,14 @@ public static partial class Functional
         if (b != null) AddChannelBias<T>(y, b, n, o, L);
         var result = Tensor.Wrap(y, [n, o, g.OH, g.OW]);
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "ConvolutionBackward", inputs, grad =>
+        return Autograd.Record(result, "ConvolutionBackward", inputs, (grad, sink) =>
         {
             var gy = grad.DenseData<T>();
-            T[]? dx = input.RequiresGrad ? new T[n * imgSize] : null;
-            T[]? dw = weight.RequiresGrad ? new T[o * Kg] : null;
+            // col2im and the chunked dW GEMMs (β = 1) add into the engine's buffers: a fresh one starts at zero, an
+            // existing gradient (a weight's, or a pending one nothing else shares) is accumulated into directly.
+            T[]? dx = null, dw = null;
+            if (sink.Needs(0)) { dx = sink.Into<T>(0, out bool acc); if (!acc) Array.Clear(dx); }
+            if (sink.Needs(1)) { dw = sink.Into<T>(1, out bool acc); if (!acc) Array.Clear(dw); }
             var col2 = ArrayPool<T>.Shared.Rent(chunk * K * L);
             var gt = chunk > 1 ? ArrayPool<T>.Shared.Rent(chunk * o * L) : null;
             try
@@ -152,11 +155,7 @@ public static partial class Functional
                 ArrayPool<T>.Shared.Return(col2);
                 if (gt != null) ArrayPool<T>.Shared.Return(gt);
             }
-            var r = new Tensor?[inputs.Length];
-            r[0] = dx == null ? null : Tensor.Wrap(dx, input.Dims);
-            r[1] = dw == null ? null : Tensor.Wrap(dw, weight.Dims);
-            if (inputs.Length == 3 && bias!.RequiresGrad) r[2] = Tensor.Wrap(ChannelSums<T>(gy, n, o, L), [o]);
-            return r;
+            if (sink.Needs(2)) sink.Add(2, Tensor.Wrap(ChannelSums<T>(gy, n, o, L), [o]));
         }, inputs);
     }
 
@@ -219,11 +218,13 @@ public static partial class Functional
         if (b != null) AddChannelBias<T>(y, b, n, cout, plane);
         var result = Tensor.Wrap(y, [n, cout, g.H, g.W]);
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "ConvolutionBackward", inputs, grad =>
+        return Autograd.Record(result, "ConvolutionBackward", inputs, (grad, sink) =>
         {
             var gy = grad.DenseData<T>();
-            T[]? dx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(n * cin * L) : null;
-            T[]? dw = weight.RequiresGrad ? new T[cin * Kg] : null;
+            // dX is written whole (β = 0 GEMMs or the regrouping copy); dW's chunked GEMMs (β = 1) add into the
+            // engine's buffer, zeroed when fresh, or the weight's existing gradient.
+            T[]? dx = sink.Needs(0) ? sink.Overwrite<T>(0) : null, dw = null;
+            if (sink.Needs(1)) { dw = sink.Into<T>(1, out bool acc); if (!acc) Array.Clear(dw); }
             var col2 = ArrayPool<T>.Shared.Rent(chunk * K * L);
             var tmp = chunk > 1 ? ArrayPool<T>.Shared.Rent(chunk * cin * L) : null;
             try
@@ -253,11 +254,7 @@ public static partial class Functional
                 ArrayPool<T>.Shared.Return(col2);
                 if (tmp != null) ArrayPool<T>.Shared.Return(tmp);
             }
-            var r = new Tensor?[inputs.Length];
-            r[0] = dx == null ? null : Tensor.Wrap(dx, input.Dims);
-            r[1] = dw == null ? null : Tensor.Wrap(dw, weight.Dims);
-            if (inputs.Length == 3 && bias!.RequiresGrad) r[2] = Tensor.Wrap(ChannelSums<T>(gy, n, cout, plane), [cout]);
-            return r;
+            if (sink.Needs(2)) sink.Add(2, Tensor.Wrap(ChannelSums<T>(gy, n, cout, plane), [cout]));
         }, inputs);
     }
 

@@ -33,54 +33,13 @@ public static partial class Functional
         var x = input.DenseData<T>();
         var w = weight.DenseData<T>();
         var b = bias?.DenseData<T>();
-        var y = inF == 0 ? new T[m * outF] : GC.AllocateUninitializedArray<T>(m * outF); // the GEMM overwrites it
-        Mm(false, true, m, outF, inF, x, inF, w, inF, y, outF);
+        // The GEMM overwrites y; with inF = 0 there is nothing to multiply, so y must start at zero.
+        var y = inF == 0 ? new T[m * outF] : BufferPool.Rent<T>(m * outF);
+        Derivatives.Mm(false, true, m, outF, inF, x, inF, w, inF, y, outF);
         if (b != null)
             for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * outF, outF), b, y.AsSpan(i * outF, outF));
-        var result = Tensor.Wrap(y, outShape);
-        var inShape = input.Dims;
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "AddmmBackward", inputs, g =>
-        {
-            var ga = g.DenseData<T>();
-            T[]? dx = null, dw = null, db = null;
-            if (input.RequiresGrad) { dx = GC.AllocateUninitializedArray<T>(m * inF); Mm(false, false, m, inF, outF, ga, outF, w, inF, dx, inF); }
-            // A leaf weight that already has a gradient buffer accumulates straight into it (GEMM with β = 1): no
-            // temporary of the weight's size per step, the same sum PyTorch forms by allocating and adding.
-            if (weight.RequiresGrad)
-            {
-                if (DirectGrad<T>(weight) is T[] acc) { Mm(true, false, outF, inF, m, ga, outF, x, inF, acc, inF, beta: 1); weight.Grad!.Storage.Version++; }
-                else { dw = GC.AllocateUninitializedArray<T>(outF * inF); Mm(true, false, outF, inF, m, ga, outF, x, inF, dw, inF); }
-            }
-            if (bias != null && bias.RequiresGrad)
-            {
-                var target = DirectGrad<T>(bias);
-                if (target != null) bias.Grad!.Storage.Version++;
-                target ??= db = new T[outF];
-                for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Add(target, ga.AsSpan(i * outF, outF), target);
-            }
-            var r = new Tensor?[inputs.Length];
-            r[0] = dx == null ? null : Tensor.Wrap(dx, inShape);
-            r[1] = dw == null ? null : Tensor.Wrap(dw, [outF, inF]);
-            if (inputs.Length == 3) r[2] = db == null ? null : Tensor.Wrap(db, [outF]);
-            return r;
-        }, inputs);
-    }
-
-    private static void Mm<T>(bool ta, bool tb, int m, int n, int k, T[] a, int lda, T[] b, int ldb, T[] c, int ldc, float beta = 0) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, (float[])(object)a, lda, (float[])(object)b, ldb, beta, (float[])(object)c, ldc);
-        else
-            Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double[])(object)a, lda, (double[])(object)b, ldb, beta, (double[])(object)c, ldc);
-    }
-
-    /// <summary>The dense gradient buffer of a leaf parameter, when it has one we can add into in place; else null.</summary>
-    private static T[]? DirectGrad<T>(Tensor p) where T : unmanaged
-    {
-        var g = p.Grad;
-        if (!p.IsLeaf || g == null || g.DType != p.DType || g.Offset != 0 || !g.IsContiguous || !g.Shape.SequenceEqual(p.Shape)) return null;
-        return g.Storage.Data is T[] arr && arr.Length == g.NumEl ? arr : null;
+        return Autograd.Record(Tensor.Wrap(y, outShape), "AddmmBackward", inputs, Derivatives.Linear(x, w, m, inF, outF), inputs);
     }
 
     /// <summary>

@@ -56,13 +56,11 @@ public static partial class Functional
             : Tensor.Wrap(new[] { T.CreateTruncating(reduction == Reduction.Sum ? total : total / x.Length) }, []);
         var shape = input.Dims;
         string name = kind switch { PointwiseLoss.Mse => "MseLossBackward", PointwiseLoss.L1 => "L1LossBackward", PointwiseLoss.SmoothL1 => "SmoothL1LossBackward", _ => "HuberLossBackward" };
-        return Autograd.Record(y, name, [input, target], g =>
+        return Autograd.Record(y, name, [input, target], (g, sink) =>
         {
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
-            // The kernels write every element: no need for the runtime to zero these first.
-            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
-            PointwiseLossKernel.Backward(kind, p, x, t, scale, gEach, gx, gt);
-            return [gx == null ? null : Tensor.Wrap(gx, shape), gt == null ? null : Tensor.Wrap(gt, shape)];
+            // The kernel writes every element of both, straight into the engine's buffers.
+            PointwiseLossKernel.Backward(kind, p, x, t, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
         }, input, target);
     }
 

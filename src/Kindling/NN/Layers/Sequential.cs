@@ -26,7 +26,17 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var l in _layers) x = l.Call(x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            x = _layers[i].Call(x);
+            // A value passed between two built-in layers that return a fresh buffer and keep nothing is reachable only
+            // through the graph: backward may recycle it (see Autograd.ReleaseWithGraph). User-defined layers could
+            // keep their input or output, or return a view of it, so their neighbours' values are left alone.
+            if (i + 1 < _layers.Count && FreshOutput(_layers[i]) && FreshOutput(_layers[i + 1])) Autograd.ReleaseWithGraph(x);
+        }
         return x;
     }
+
+    /// <summary>Layers whose forward returns a new buffer (never its input or a view of it) and stores neither.</summary>
+    private static bool FreshOutput(Module m) => m is Linear or ReLU or Sigmoid or Tanh or GELU;
 }
