@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -21,7 +20,7 @@ internal static class CrossEntropyKernel
     {
         int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
         double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && c > 0)
+        if (typeof(T) == typeof(float) && Isa.Level == IsaLevel.Vector512 && c > 0)
         {
             var xf = (float[])(object)x; var wf = (float[]?)(object?)w; var mf = (float[])(object)rowMax; var sf = (float[])(object)invSum;
             Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / c), (start, count) =>
@@ -86,7 +85,7 @@ internal static class CrossEntropyKernel
     {
         int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
         double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && c > 0)
+        if (typeof(T) == typeof(float) && Isa.Level == IsaLevel.Vector512 && c > 0)
         {
             var xf = (float[])(object)x; var wf = (float[]?)(object?)w; var mf = (float[])(object)rowMax; var sf = (float[])(object)invSum; var gf = (float[])(object)grad;
             Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / c), (start, count) =>
