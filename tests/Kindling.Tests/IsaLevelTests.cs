@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Kindling.Kernels;
+using Kindling.NN;
 using Kindling.Parity;
 
 namespace Kindling.Tests;
@@ -225,6 +226,60 @@ public class IsaLevelTests
                         }
                     }
                 }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Levels))]
+    public void FusedCrossEntropyForwardBackwardIsBitIdenticalToForwardThenBackward(int level)
+    {
+        var r = new Random(29);
+        using var _ = At(level);
+        foreach (var (n, c) in new[] { (37, 10), (300, 10), (33, 3), (40, 31), (9, 32), (5, 1000), (70, 1001), (3, 40) })
+            foreach (bool weighted in new[] { false, true })
+                foreach (double eps in new[] { 0.0, 0.1 })
+                {
+                    var x = Rand(r, n * c, -8, 8);
+                    var tgt = Enumerable.Range(0, n).Select(i => i % 7 == 3 ? -100L : r.Next(c)).ToArray();
+                    var w = weighted ? Rand(r, c, 0.1, 2) : null;
+                    var scale = Enumerable.Range(0, n).Select(i => i % 5 == 1 ? 0 : 0.25 + i % 3).ToArray();
+                    double[] l1 = new double[n], w1 = new double[n], l2 = new double[n], w2 = new double[n];
+                    float[] m1 = new float[n], s1 = new float[n], g1 = new float[n * c], m2 = new float[n], s2 = new float[n], g2 = new float[n * c];
+                    Array.Fill(g2, float.NaN); // every element must be written
+                    CrossEntropyKernel.Forward(x, n, c, tgt, w, -100, eps, l1, m1, s1, w1);
+                    CrossEntropyKernel.Backward(x, n, c, tgt, w, -100, eps, m1, s1, scale, g1);
+                    CrossEntropyKernel.ForwardBackward(x, n, c, tgt, w, -100, eps, l2, m2, s2, w2, scale, g2);
+                    string at = $"({n}, {c}) weighted={weighted} eps={eps} at {Isa.Level}";
+                    Assert.True(l1.SequenceEqual(l2), $"loss differs {at}");
+                    Assert.True(w1.SequenceEqual(w2) && m1.SequenceEqual(m2) && s1.SequenceEqual(s2), $"row statistics differ {at}");
+                    for (int i = 0; i < n * c; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(g1[i]) == BitConverter.SingleToInt32Bits(g2[i]), $"grad[{i / c},{i % c}] {g2[i]:R} fused, {g1[i]:R} apart, {at}");
+                }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Levels))]
+    public void CrossEntropyGradientIsTheSameWhetherComputedInForwardOrBackward(int level)
+    {
+        using var _ = At(level);
+        var g = new Generator(3);
+        foreach (var (n, c) in new[] { (50, 10), (6, 1000) })
+        {
+            var x = Tensor.Randn([n, c], g).RequiresGrad_();
+            var t = Tensor.RandInt(0, c, [n], g);
+            Functional.CrossEntropy(x, t).Backward(); // upstream 1: the gradient made in the forward
+            var early = x.Grad!.DenseData<float>().ToArray();
+            x.Grad = null;
+            (Functional.CrossEntropy(x, t) * 2f).Backward(); // upstream 2: the backward's own pass
+            var late = x.Grad!.DenseData<float>();
+            for (int i = 0; i < early.Length; i++) Assert.Equal(2 * early[i], late[i], 1e-7f);
+            x.Grad = null;
+            var loss = Functional.CrossEntropy(x, t, reduction: Reduction.Sum);
+            loss.Backward(retainGraph: true);
+            var once = x.Grad!.DenseData<float>().ToArray();
+            loss.Backward(); // accumulates a second, equal gradient
+            var twice = x.Grad!.DenseData<float>();
+            for (int i = 0; i < once.Length; i++) Assert.Equal(2 * once[i], twice[i], 1e-6f);
+        }
     }
 
     [SkippableTheory]

@@ -143,12 +143,26 @@ public static partial class Functional
         var rowMax = GC.AllocateUninitializedArray<T>(n);
         var invSum = GC.AllocateUninitializedArray<T>(n);
         var rowW = GC.AllocateUninitializedArray<double>(n);
-        CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
+        // A reduced loss that will be differentiated usually gets upstream gradient 1, so its gradient is known in the
+        // forward: computing it there reads the logits once and exponentiates once (bit-identical to the backward's).
+        T[]? early = null;
+        if (reduction != Reduction.None && x2.RequiresGrad && Autograd.IsGradEnabled)
+        {
+            double d0 = 0; // Σ w[t] over kept rows, in the order the forward's rowW sums below
+            if (reduction == Reduction.Mean) foreach (var t in tgt) d0 += t == ignore ? 0 : w == null ? 1 : double.CreateTruncating(w[t]);
+            var scale1 = RowScales(1.0, reduction, n, d0, tgt, ignore);
+            early = GC.AllocateUninitializedArray<T>(n * c);
+            CrossEntropyKernel.ForwardBackward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW, scale1, early);
+        }
+        else CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
         double denom = 0, total = 0;
         for (int i = 0; i < n; i++) { denom += rowW[i]; total += loss[i]; }
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
         return Autograd.Record(y, "CrossEntropyBackward", [x2], g =>
         {
+            // Handed out once: a second backward (retain_graph) must not get a buffer the engine may have adopted.
+            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; return [Tensor.Wrap(e, [n, c])]; }
+            early = null;
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             var grad = GC.AllocateUninitializedArray<T>(n * c);
             CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, grad);
@@ -167,9 +181,14 @@ public static partial class Functional
     /// <summary>The factor each row's gradient is multiplied by: the upstream gradient, divided by the mean's denominator.</summary>
     private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom, long[] tgt, long ignore)
     {
+        if (reduction == Reduction.None) { var scale = GC.AllocateUninitializedArray<double>(n); var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
+        return RowScales(g.ItemDouble(), reduction, n, denom, tgt, ignore);
+    }
+
+    /// <summary><see cref="RowScales(Tensor, Reduction, int, double, long[], long)"/> of a reduced loss with scalar upstream gradient <paramref name="s"/>.</summary>
+    private static double[] RowScales(double s, Reduction reduction, int n, double denom, long[] tgt, long ignore)
+    {
         var scale = GC.AllocateUninitializedArray<double>(n);
-        if (reduction == Reduction.None) { var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
-        double s = g.ItemDouble();
         if (reduction == Reduction.Mean) s /= denom;
         // As in PyTorch: an ignored row gets a zero gradient even when every target is ignored (the mean is 0/0 = NaN),
         // while a row whose class weight is 0 in a zero total weight gets 0·(g/0) = NaN.
