@@ -12,21 +12,40 @@ namespace Kindling.Kernels;
 /// </summary>
 internal static unsafe class BceLogitsKernel
 {
-    public static double Forward<T>(T[] x, T[] t, T[]? w, T[]? pw, T[]? outEach) where T : unmanaged, IFloatingPointIeee754<T>
+    public static double Forward<T>(T[] x, T[] t, T[]? w, T[]? pw, T[]? outEach) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForwardBackward(x, t, w, pw, outEach, T.Zero, null);
+
+    /// <summary>
+    /// The forward sum and, when <paramref name="gx"/> is given, the input's gradient for a scalar upstream factor
+    /// <paramref name="scale"/> (1/n for a mean) in the same pass: the logits and targets are read and exponentiated
+    /// once. The gradient is bit-identical to <see cref="Backward{T}"/>'s.
+    /// </summary>
+    public static double ForwardBackward<T>(T[] x, T[] t, T[]? w, T[]? pw, T[]? outEach, T scale, T[]? gx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
         int chunks = Math.Max(1, Math.Min(Parallel2.Threads, n / Parallel2.MinParallel));
         var partial = new double[chunks];
-        int per = (n + chunks - 1) / chunks;
+        // Chunks start at multiples of 16, as Parallel2.For's, so an element is in a vector or in the scalar tail alike
+        // in the forward, the backward and the fused pass.
+        int per = ((n + chunks - 1) / chunks + 15) & ~15;
         void Run(int ci)
         {
             int s = ci * per, e = Math.Min(n, s + per);
             if (typeof(T) == typeof(float))
             {
-                fixed (float* px = (float[])(object)x, pt = (float[])(object)t, pwt = (float[]?)(object?)w, ppw = (float[]?)(object?)pw, po = (float[]?)(object?)outEach)
+                fixed (float* px = (float[])(object)x, pt = (float[])(object)t, pwt = (float[]?)(object?)w, ppw = (float[]?)(object?)pw, po = (float[]?)(object?)outEach,
+                       pgx = (float[]?)(object?)gx)
                 {
-                    var op = new BceForwardOperator { X = px, T = pt, W = pwt, Pw = ppw };
-                    partial[ci] = Simd.Sum(ref op, po, s, e);
+                    if (pgx != null)
+                    {
+                        var fused = new BceForwardBackwardOperator { X = px, T = pt, W = pwt, Pw = ppw, Scale = (float)(object)scale, Gx = pgx };
+                        partial[ci] = Simd.Sum(ref fused, po, s, e);
+                    }
+                    else
+                    {
+                        var op = new BceForwardOperator { X = px, T = pt, W = pwt, Pw = ppw };
+                        partial[ci] = Simd.Sum(ref op, po, s, e);
+                    }
                 }
                 return;
             }
@@ -36,6 +55,7 @@ internal static unsafe class BceLogitsKernel
                 T v = Loss(x[i], t[i], w == null ? T.One : w[i], pw == null ? T.One : pw[i], w != null, pw != null);
                 if (outEach != null) outEach[i] = v;
                 acc += double.CreateTruncating(v);
+                if (gx != null) { Grad(x[i], t[i], pw == null ? T.One : pw[i], w == null ? scale : scale * w[i], out T dx, out _); gx[i] = dx; }
             }
             partial[ci] = acc;
         }
@@ -162,14 +182,14 @@ internal unsafe struct BceBackwardOperator : IIndexedKernel
         if (W != null) g *= Vector256.Load(W + i);
         var xv = Vector256.Load(X + i); var tv = Vector256.Load(T + i);
         var pwm1 = Pw == null ? Vector256<float>.Zero : Vector256.Load(Pw + i) - one;
-        var sp = BceLogitsKernel.SoftplusNeg(xv, out var u);
+        var u = FastExp.Exp(-Vector256.Abs(xv));
         if (Gx != null)
         {
             // σ(−x) = 1/(1 + e^x): u/(1 + u) for x ≥ 0, 1/(1 + u) for x < 0, with u = e^−|x| ≤ 1.
             var sig = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(xv, Vector256<float>.Zero), u, one) / (one + u);
             (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
         }
-        if (Gt != null) (g * (-xv + pwm1 * sp)).Store(Gt + i);
+        if (Gt != null) (g * (-xv + pwm1 * BceLogitsKernel.SoftplusNeg(xv, out _))).Store(Gt + i);
     }
 
     public void Invoke512(int i)
@@ -179,12 +199,59 @@ internal unsafe struct BceBackwardOperator : IIndexedKernel
         if (W != null) g *= Vector512.Load(W + i);
         var xv = Vector512.Load(X + i); var tv = Vector512.Load(T + i);
         var pwm1 = Pw == null ? Vector512<float>.Zero : Vector512.Load(Pw + i) - one;
-        var sp = BceLogitsKernel.SoftplusNeg(xv, out var u);
+        var u = FastExp.Exp(-Vector512.Abs(xv)); // log1p is only needed for the target's gradient
         if (Gx != null)
         {
             var sig = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(xv, Vector512<float>.Zero), u, one) / (one + u);
             (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
         }
-        if (Gt != null) (g * (-xv + pwm1 * sp)).Store(Gt + i);
+        if (Gt != null) (g * (-xv + pwm1 * BceLogitsKernel.SoftplusNeg(xv, out _))).Store(Gt + i);
+    }
+}
+
+/// <summary>BCE-with-logits loss per element, and the input's gradient for upstream factor Scale stored on the way.</summary>
+internal unsafe struct BceForwardBackwardOperator : IIndexedOperator
+{
+    public float* X, T, W, Pw, Gx;
+    public float Scale;
+
+    public float Invoke(int i)
+    {
+        float xi = X[i], ti = T[i], pwi = Pw == null ? 1f : Pw[i];
+        BceLogitsKernel.Grad(xi, ti, pwi, W == null ? Scale : Scale * W[i], out float dx, out _);
+        Gx[i] = dx;
+        return BceLogitsKernel.Loss(xi, ti, W == null ? 1f : W[i], pwi, W != null, Pw != null);
+    }
+
+    public Vector256<float> Invoke256(int i)
+    {
+        var one = Vector256<float>.One;
+        var xv = Vector256.Load(X + i); var tv = Vector256.Load(T + i);
+        var sp = BceLogitsKernel.SoftplusNeg(xv, out var u);
+        var pwv = Pw == null ? one : Vector256.Load(Pw + i);
+        var g = Vector256.Create(Scale);
+        if (W != null) g *= Vector256.Load(W + i);
+        var sig = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(xv, Vector256<float>.Zero), u, one) / (one + u);
+        var pwm1 = Pw == null ? Vector256<float>.Zero : pwv - one;
+        (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
+        var l = Pw == null ? one : one + (pwv - one) * tv;
+        var v = (one - tv) * xv + l * sp;
+        return W == null ? v : v * Vector256.Load(W + i);
+    }
+
+    public Vector512<float> Invoke512(int i)
+    {
+        var one = Vector512<float>.One;
+        var xv = Vector512.Load(X + i); var tv = Vector512.Load(T + i);
+        var sp = BceLogitsKernel.SoftplusNeg(xv, out var u);
+        var pwv = Pw == null ? one : Vector512.Load(Pw + i);
+        var g = Vector512.Create(Scale);
+        if (W != null) g *= Vector512.Load(W + i);
+        var sig = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(xv, Vector512<float>.Zero), u, one) / (one + u);
+        var pwm1 = Pw == null ? Vector512<float>.Zero : pwv - one;
+        (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
+        var l = Pw == null ? one : one + (pwv - one) * tv;
+        var v = (one - tv) * xv + l * sp;
+        return W == null ? v : v * Vector512.Load(W + i);
     }
 }

@@ -355,12 +355,19 @@ public static partial class Functional
         var w = Expanded<T>(L, "weight", weight, input);
         var pw = Expanded<T>(L, "pos_weight", posWeight, input);
         var each = reduction == Reduction.None ? GC.AllocateUninitializedArray<T>(x.Length) : null;
-        double total = BceLogitsKernel.Forward(x, t, w, pw, each);
+        // As cross_entropy: a reduced loss differentiated with upstream gradient 1 gets its input gradient from the
+        // forward pass (bit-identical to the backward's), handed out once.
+        T[]? early = reduction != Reduction.None && input.RequiresGrad && !target.RequiresGrad && Autograd.IsGradEnabled
+            ? GC.AllocateUninitializedArray<T>(x.Length) : null;
+        T scale1 = T.CreateTruncating(reduction == Reduction.Mean ? 1.0 / x.Length : 1.0);
+        double total = BceLogitsKernel.ForwardBackward(x, t, w, pw, each, scale1, early);
         var y = each != null ? Tensor.Wrap(each, input.Shape) : ReduceEach(Array.Empty<T>(), total, input.Dims, Reduction.Sum);
         if (reduction == Reduction.Mean) y = Tensor.Wrap(new[] { T.CreateTruncating(total / x.Length) }, []);
         var shape = input.Dims;
         return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], g =>
         {
+            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; return [Tensor.Wrap(e, shape), null]; }
+            early = null;
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
             // The kernels write every element: no need for the runtime to zero these first.
             T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
