@@ -144,6 +144,17 @@ public class IsaLevelTests
                 // 1 − y² cancels near |y| = 1: its float rounding (~1.2e-7 absolute) is inherent, not the kernel's.
                 Close(g[i] * (1 - (double)tanh[i] * tanh[i]), tb[i], 3e-7, 1.2e-7 * Math.Abs(g[i]), $"tanh'·{g[i]}");
             }
+            // float64 goes through the same operators' float64 form.
+            var xd = x.Select(v => (double)v).ToArray(); var gd = g.Select(v => (double)v).ToArray();
+            var rd = new double[n]; Elementwise.ReluBackward<double>(xd, gd, rd);
+            var sd = new double[n]; Elementwise.SaturatingBackward<double>(false, xd, gd, sd);
+            var td = new double[n]; Elementwise.SaturatingBackward<double>(true, xd, gd, td);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(xd[i] > 0 ? gd[i] : 0, rd[i]);
+                Assert.Equal(gd[i] * xd[i] * (1 - xd[i]), sd[i]);
+                Assert.Equal(gd[i] * (1 - xd[i] * xd[i]), td[i]);
+            }
         }
     }
 

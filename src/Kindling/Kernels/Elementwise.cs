@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace Kindling.Kernels;
 
@@ -56,26 +55,15 @@ internal static class Elementwise
     /// ReLU's backward in one pass: g where x &gt; 0, else 0 (PyTorch's threshold_backward), instead of building a mask,
     /// converting it and multiplying.
     /// </summary>
-    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> y) where T : unmanaged, INumber<T>
-    {
-        if (typeof(T) == typeof(float)) { Simd.Map<ReluBackwardOperator>(F(x), F(g), F(y)); return; }
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? g[i] : T.Zero;
-    }
+    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> y) where T : unmanaged, INumber<T> =>
+        Simd.Map<ReluBackwardOperator, T>(x, g, y);
 
     /// <summary>Backward of sigmoid (g·y·(1 − y)) or tanh (g·(1 − y²)) from the saved output y, in one pass.</summary>
     public static void SaturatingBackward<T>(bool tanh, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> r) where T : unmanaged, INumber<T>
     {
-        if (typeof(T) == typeof(float))
-        {
-            if (tanh) Simd.Map<TanhBackwardOperator>(F(y), F(g), F(r));
-            else Simd.Map<SigmoidBackwardOperator>(F(y), F(g), F(r));
-            return;
-        }
-        for (int i = 0; i < y.Length; i++) r[i] = tanh ? g[i] * (T.One - y[i] * y[i]) : g[i] * y[i] * (T.One - y[i]);
+        if (tanh) Simd.Map<TanhBackwardOperator, T>(y, g, r);
+        else Simd.Map<SigmoidBackwardOperator, T>(y, g, r);
     }
-
-    private static ReadOnlySpan<float> F<T>(ReadOnlySpan<T> s) where T : unmanaged => MemoryMarshal.Cast<T, float>(s);
-    private static Span<float> F<T>(Span<T> s) where T : unmanaged => MemoryMarshal.Cast<T, float>(s);
 
     /// <summary>Sigmoid that never overflows: for negative x it uses exp(x) / (1 + exp(x)).</summary>
     public static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T>

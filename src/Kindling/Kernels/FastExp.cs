@@ -102,6 +102,7 @@ internal static class FastExp
 /// <summary>exp as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
 internal readonly struct ExpOperator : IUnaryOperator
 {
+    public static double Invoke(double x) => Math.Exp(x);
     public static float Invoke(float x) => FastExp.Scalar(x);
     public static Vector256<float> Invoke(Vector256<float> x) => FastExp.Exp(x);
     public static Vector512<float> Invoke(Vector512<float> x) => FastExp.Exp(x);

@@ -145,6 +145,7 @@ internal static class FastLog
 /// <summary>log as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
 internal readonly struct LogOperator : IUnaryOperator
 {
+    public static double Invoke(double x) => Math.Log(x);
     public static float Invoke(float x) => FastLog.Scalar(x);
     public static Vector256<float> Invoke(Vector256<float> x) => FastLog.Log(x);
     public static Vector512<float> Invoke(Vector512<float> x) => FastLog.Log(x);
@@ -153,6 +154,7 @@ internal readonly struct LogOperator : IUnaryOperator
 /// <summary>log1p as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
 internal readonly struct Log1pOperator : IUnaryOperator
 {
+    public static double Invoke(double x) => double.LogP1(x);
     public static float Invoke(float x) => FastLog.Log1pScalar(x);
     public static Vector256<float> Invoke(Vector256<float> x) => FastLog.Log1p(x);
     public static Vector512<float> Invoke(Vector512<float> x) => FastLog.Log1p(x);

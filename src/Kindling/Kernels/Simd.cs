@@ -5,19 +5,22 @@ using System.Runtime.Intrinsics;
 namespace Kindling.Kernels;
 
 /// <summary>
-/// A float32 elementwise operation y = f(x) at every width (TensorPrimitives' <c>IUnaryOperator</c>). All three
-/// forms must give the same bits per element, so the width a driver picks never changes a result.
+/// An elementwise operation y = f(x) at every width (TensorPrimitives' <c>IUnaryOperator</c>): float32 scalar,
+/// 256-bit and 512-bit forms, which must give the same bits per element so the width a driver picks never changes a
+/// result, and the float64 form (scalar: float64 is for gradient checks and references, not speed).
 /// </summary>
 internal interface IUnaryOperator
 {
+    static abstract double Invoke(double x);
     static abstract float Invoke(float x);
     static abstract Vector256<float> Invoke(Vector256<float> x);
     static abstract Vector512<float> Invoke(Vector512<float> x);
 }
 
-/// <summary>A float32 elementwise operation z = f(x, y) at every width, same bits at every width.</summary>
+/// <summary>An elementwise operation z = f(x, y): float64, and float32 at every width with the same bits at every width.</summary>
 internal interface IBinaryOperator
 {
+    static abstract double Invoke(double x, double y);
     static abstract float Invoke(float x, float y);
     static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
     static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
@@ -58,6 +61,37 @@ internal interface IIndexedOperator
 /// </summary>
 internal static unsafe class Simd
 {
+    /// <summary>y[i] = TOp(x[i]) for float32 or float64 spans (the element type picks the overload below).</summary>
+    public static void Map<TOp, T>(ReadOnlySpan<T> x, Span<T> y) where TOp : IUnaryOperator where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) Map<TOp>(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
+        else if (typeof(T) == typeof(double)) Map<TOp>(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(y));
+        else throw new NotSupportedException($"Simd.Map: {typeof(T).Name} elements (float32 and float64 only).");
+    }
+
+    /// <summary>z[i] = TOp(x[i], y[i]) for float32 or float64 spans.</summary>
+    public static void Map<TOp, T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) where TOp : IBinaryOperator where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) Map<TOp>(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), MemoryMarshal.Cast<T, float>(z));
+        else if (typeof(T) == typeof(double)) Map<TOp>(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(y), MemoryMarshal.Cast<T, double>(z));
+        else throw new NotSupportedException($"Simd.Map: {typeof(T).Name} elements (float32 and float64 only).");
+    }
+
+    /// <summary>y[i] = TOp(x[i]) in float64, element by element.</summary>
+    public static void Map<TOp>(ReadOnlySpan<double> x, Span<double> y) where TOp : IUnaryOperator
+    {
+        if (y.Length < x.Length) throw new ArgumentException($"Simd.Map: destination has {y.Length} elements, source {x.Length}.");
+        for (int i = 0; i < x.Length; i++) y[i] = TOp.Invoke(x[i]);
+    }
+
+    /// <summary>z[i] = TOp(x[i], y[i]) in float64, element by element.</summary>
+    public static void Map<TOp>(ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> z) where TOp : IBinaryOperator
+    {
+        if (y.Length != x.Length || z.Length < x.Length)
+            throw new ArgumentException($"Simd.Map: sources have {x.Length} and {y.Length} elements, destination {z.Length}.");
+        for (int i = 0; i < x.Length; i++) z[i] = TOp.Invoke(x[i], y[i]);
+    }
+
     /// <summary>y[i] = TOp(x[i]). <paramref name="x"/> and <paramref name="y"/> are the same span or do not overlap.</summary>
     public static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : IUnaryOperator
     {
