@@ -53,6 +53,12 @@ public static class LossBench
             Array.Fill(scale, 1.0 / rows);
             KernelCase($"cross_entropy {rows}x{c} kernel", () => Kernels.CrossEntropyKernel.ForwardBackward(xk, rows, c, tk, null, -100, 0, loss, mx, inv, rowW, scale, grad),
                 (rows * c * 4.0) * 2 + rows * 8);
+            // The same work as two passes (forward, then backward recomputing exp), as before the fused pass.
+            KernelCase($"cross_entropy {rows}x{c} kernel 2-pass", () =>
+            {
+                Kernels.CrossEntropyKernel.Forward(xk, rows, c, tk, null, -100, 0, loss, mx, inv, rowW);
+                Kernels.CrossEntropyKernel.Backward(xk, rows, c, tk, null, -100, 0, mx, inv, scale, grad);
+            }, (rows * c * 4.0) * 2 + rows * 8);
         }
         {
             var xk = Tensor.Randn([65536, 100], g).DenseData<float>();
@@ -60,6 +66,11 @@ public static class LossBench
             var gx = new float[xk.Length];
             KernelCase("bce_with_logits 65536x100 kernel", () => Kernels.BceLogitsKernel.ForwardBackward(xk, tk, null, null, null, 1f / xk.Length, gx),
                 65536 * 100 * 4.0 * 3);
+            KernelCase("bce_with_logits 65536x100 kernel 2-pass", () =>
+            {
+                Kernels.BceLogitsKernel.Forward(xk, tk, null, null, null);
+                Kernels.BceLogitsKernel.Backward(xk, tk, null, null, 1f / xk.Length, null, gx, null);
+            }, 65536 * 100 * 4.0 * 3);
         }
         var t4 = Tensor.Randn([4 << 20], g);
         Case("mse_loss 4M", () => Tensor.Randn([4 << 20], g).RequiresGrad_(), x => Functional.MseLoss(x, t4), (4 << 20) * 4.0 * 3);
