@@ -51,6 +51,43 @@ public static class LossBench
         Case("cross_entropy 8192x1000 zero_grad", () => Tensor.Randn([8192, 1000], g).RequiresGrad_(), x => Functional.CrossEntropy(x, t2), (8192 * 1000 * 4.0) * 2 + 8192 * 8, keepGrad: true);
         var t3 = Tensor.Rand([65536, 100], g).Gt(0.5).ToFloat32();
         Case("bce_with_logits 65536x100", () => Tensor.Randn([65536, 100], g).RequiresGrad_(), x => Functional.BinaryCrossEntropyWithLogits(x, t3), 65536 * 100 * 4.0 * 3);
+        // Kernel-only: the same work on preallocated buffers, without the tensor layer and fresh outputs.
+        void KernelCase(string label, Action body, double bytes)
+        {
+            if (!o.Selected(label)) return;
+            double ms = Timing.MedianSeconds(body, o.Reps) * 1e3;
+            double boundMs = bytes / (copyGBs * 1e9) * 1e3;
+            results.Add(new BenchResult(label, ms, "ms"));
+            if (!o.Json) Console.WriteLine($"{label,-34} kindling {ms,8:F3} ms   bound {boundMs,7:F3} ms   ({ms / boundMs:F2}x bound)");
+        }
+        foreach (var (rows, c, tt) in new[] { (65536, 10, t1), (8192, 1000, t2) })
+        {
+            var xk = Tensor.Randn([rows, c], g).DenseData<float>();
+            var tk = tt.DenseData<long>();
+            double[] loss = new double[rows], rowW = new double[rows], scale = new double[rows];
+            float[] mx = new float[rows], inv = new float[rows], grad = new float[rows * c];
+            Array.Fill(scale, 1.0 / rows);
+            KernelCase($"cross_entropy {rows}x{c} kernel", () => Kernels.CrossEntropyKernel.ForwardBackward(xk, rows, c, tk, null, -100, 0, loss, mx, inv, rowW, scale, grad),
+                (rows * c * 4.0) * 2 + rows * 8);
+            // The same work as two passes (forward, then backward recomputing exp), as before the fused pass.
+            KernelCase($"cross_entropy {rows}x{c} kernel 2-pass", () =>
+            {
+                Kernels.CrossEntropyKernel.Forward(xk, rows, c, tk, null, -100, 0, loss, mx, inv, rowW);
+                Kernels.CrossEntropyKernel.Backward(xk, rows, c, tk, null, -100, 0, mx, inv, scale, grad);
+            }, (rows * c * 4.0) * 2 + rows * 8);
+        }
+        {
+            var xk = Tensor.Randn([65536, 100], g).DenseData<float>();
+            var tk = t3.DenseData<float>();
+            var gx = new float[xk.Length];
+            KernelCase("bce_with_logits 65536x100 kernel", () => Kernels.BceLogitsKernel.ForwardBackward(xk, tk, null, null, null, 1f / xk.Length, gx),
+                65536 * 100 * 4.0 * 3);
+            KernelCase("bce_with_logits 65536x100 kernel 2-pass", () =>
+            {
+                Kernels.BceLogitsKernel.Forward(xk, tk, null, null, null);
+                Kernels.BceLogitsKernel.Backward(xk, tk, null, null, 1f / xk.Length, null, gx, null);
+            }, 65536 * 100 * 4.0 * 3);
+        }
         var t4 = Tensor.Randn([4 << 20], g);
         Case("mse_loss 4M", () => Tensor.Randn([4 << 20], g).RequiresGrad_(), x => Functional.MseLoss(x, t4), (4 << 20) * 4.0 * 3);
         return results;

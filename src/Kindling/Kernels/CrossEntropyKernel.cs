@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -21,19 +20,22 @@ internal static class CrossEntropyKernel
     {
         int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
         double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && c > 0)
+        Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
+            ForwardChunk(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, start, count, rowsPerBlock));
+    }
+
+    /// <summary>Rows [start, start + count) of <see cref="Forward{T}"/>: the 512-bit bodies where they apply, the row loop for the rest.</summary>
+    private static void ForwardChunk<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, double[] loss, T[] rowMax, T[] invSum, double[] rowW, int start, int count, int rowsPerBlock)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && Isa.Level == IsaLevel.Vector512 && c > 0)
         {
             var xf = (float[])(object)x; var wf = (float[]?)(object?)w; var mf = (float[])(object)rowMax; var sf = (float[])(object)invSum;
-            Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / c), (start, count) =>
-            {
-                int done = c < CeAvx512.Narrow ? CeAvx512.ForwardNarrow(xf, c, tgt, wf, ignore, eps, sumW, loss, mf, sf, rowW, start, count) : 0;
-                if (c >= CeAvx512.Narrow) CeAvx512.ForwardWide(xf, c, tgt, wf, ignore, eps, sumW, loss, mf, sf, rowW, start, count);
-                else if (done < count) ForwardRows(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, start + done, count - done, rowsPerBlock);
-            });
-            return;
+            if (c >= CeAvx512.Narrow) { CeAvx512.ForwardWide(xf, c, tgt, wf, ignore, eps, sumW, loss, mf, sf, rowW, start, count); return; }
+            int done = CeAvx512.ForwardNarrow(xf, c, tgt, wf, ignore, eps, sumW, loss, mf, sf, rowW, start, count);
+            start += done; count -= done;
         }
-        Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
-            ForwardRows(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, start, count, rowsPerBlock));
+        if (count > 0) ForwardRows(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, start, count, rowsPerBlock);
     }
 
     private static void ForwardRows<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, double[] loss, T[] rowMax, T[] invSum, double[] rowW, int start, int count, int rowsPerBlock)
@@ -86,19 +88,50 @@ internal static class CrossEntropyKernel
     {
         int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
         double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && c > 0)
+        Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
+            BackwardChunk(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, start, count, rowsPerBlock));
+    }
+
+    private static void BackwardChunk<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, T[] rowMax, T[] invSum, double[] scale, T[] grad, int start, int count, int rowsPerBlock)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && Isa.Level == IsaLevel.Vector512 && c > 0)
         {
             var xf = (float[])(object)x; var wf = (float[]?)(object?)w; var mf = (float[])(object)rowMax; var sf = (float[])(object)invSum; var gf = (float[])(object)grad;
-            Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / c), (start, count) =>
-            {
-                int done = c < CeAvx512.Narrow ? CeAvx512.BackwardNarrow(xf, c, tgt, wf, ignore, eps, sumW, mf, sf, scale, gf, start, count) : 0;
-                if (c >= CeAvx512.Narrow) CeAvx512.BackwardWide(xf, c, tgt, wf, ignore, eps, sumW, mf, sf, scale, gf, start, count);
-                else if (done < count) BackwardRows(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, start + done, count - done, rowsPerBlock);
-            });
-            return;
+            if (c >= CeAvx512.Narrow) { CeAvx512.BackwardWide(xf, c, tgt, wf, ignore, eps, sumW, mf, sf, scale, gf, start, count); return; }
+            int done = CeAvx512.BackwardNarrow(xf, c, tgt, wf, ignore, eps, sumW, mf, sf, scale, gf, start, count);
+            start += done; count -= done;
         }
+        if (count > 0) BackwardRows(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, start, count, rowsPerBlock);
+    }
+
+    /// <summary>
+    /// <see cref="Forward{T}"/> and <see cref="Backward{T}"/> in one pass over the logits, for when the row scales are known
+    /// before the forward (a reduced loss whose upstream gradient will be 1): each block of rows is still in cache when
+    /// its gradient is written, and on the 512-bit wide-row path each exp(x − max) is computed once, kept in the gradient
+    /// row and scaled there. The results are bit-identical to Forward followed by Backward.
+    /// </summary>
+    public static void ForwardBackward<T>(T[] x, int n, int c, long[] tgt, T[]? w, long ignore, double eps, double[] loss, T[] rowMax, T[] invSum, double[] rowW, double[] scale, T[] grad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rowsPerBlock = Math.Max(1, Block / Math.Max(c, 1));
+        double sumW = w == null ? c : w.Sum(v => double.CreateTruncating(v));
+        // Sub-blocks of whole 16-row groups and ~32 KiB of logits, so the backward half reads them from L1/L2.
+        int sub = Math.Max(16, (8192 / Math.Max(c, 1)) & ~15);
         Parallel2.For(n, Math.Max(1, Parallel2.MinParallel / Math.Max(c, 1)), (start, count) =>
-            BackwardRows(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, start, count, rowsPerBlock));
+        {
+            if (typeof(T) == typeof(float) && Isa.Level == IsaLevel.Vector512 && c >= CeAvx512.Narrow)
+            {
+                CeAvx512.FusedWide((float[])(object)x, c, tgt, (float[]?)(object?)w, ignore, eps, sumW, loss, (float[])(object)rowMax, (float[])(object)invSum, rowW, scale, (float[])(object)grad, start, count);
+                return;
+            }
+            for (int s0 = start; s0 < start + count; s0 += sub)
+            {
+                int cnt = Math.Min(sub, start + count - s0);
+                ForwardChunk(x, c, tgt, w, ignore, eps, sumW, loss, rowMax, invSum, rowW, s0, cnt, rowsPerBlock);
+                BackwardChunk(x, c, tgt, w, ignore, eps, sumW, rowMax, invSum, scale, grad, s0, cnt, rowsPerBlock);
+            }
+        });
     }
 
     private static void BackwardRows<T>(T[] x, int c, long[] tgt, T[]? w, long ignore, double eps, double sumW, T[] rowMax, T[] invSum, double[] scale, T[] grad, int start, int count, int rowsPerBlock)

@@ -55,34 +55,14 @@ internal static class Elementwise
     /// ReLU's backward in one pass: g where x &gt; 0, else 0 (PyTorch's threshold_backward), instead of building a mask,
     /// converting it and multiplying.
     /// </summary>
-    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> y) where T : unmanaged, INumber<T>
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<T>.Count)
-        {
-            var xs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(x);
-            var gs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(g);
-            var ys = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(y);
-            for (int v = 0; v < xs.Length; v++) ys[v] = Vector.ConditionalSelect(Vector.GreaterThan(xs[v], Vector<T>.Zero), gs[v], Vector<T>.Zero);
-            i = xs.Length * Vector<T>.Count;
-        }
-        for (; i < x.Length; i++) y[i] = x[i] > T.Zero ? g[i] : T.Zero;
-    }
+    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> y) where T : unmanaged, INumber<T> =>
+        Simd.Map<ReluBackwardOperator, T>(x, g, y);
 
     /// <summary>Backward of sigmoid (g·y·(1 − y)) or tanh (g·(1 − y²)) from the saved output y, in one pass.</summary>
     public static void SaturatingBackward<T>(bool tanh, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> r) where T : unmanaged, INumber<T>
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && y.Length >= Vector<T>.Count)
-        {
-            var ys = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(y);
-            var gs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(g);
-            var rs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector<T>>(r);
-            for (int v = 0; v < ys.Length; v++)
-                rs[v] = tanh ? gs[v] * (Vector<T>.One - ys[v] * ys[v]) : gs[v] * ys[v] * (Vector<T>.One - ys[v]);
-            i = ys.Length * Vector<T>.Count;
-        }
-        for (; i < y.Length; i++) r[i] = tanh ? g[i] * (T.One - y[i] * y[i]) : g[i] * y[i] * (T.One - y[i]);
+        if (tanh) Simd.Map<TanhBackwardOperator, T>(y, g, r);
+        else Simd.Map<SigmoidBackwardOperator, T>(y, g, r);
     }
 
     /// <summary>Sigmoid that never overflows: for negative x it uses exp(x) / (1 + exp(x)).</summary>

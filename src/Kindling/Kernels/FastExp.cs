@@ -20,28 +20,11 @@ internal static class FastExp
     private const float Hi = 89f, Lo = -104f, Magic = 12582912f; // 1.5·2²³: adding it rounds to an integer held in the low mantissa bits
     private const int MagicBits = 0x4B400000;
 
+    /// <summary>y = exp(x) elementwise at the current <see cref="Isa.Level"/>; x and y are the same span or disjoint.</summary>
     public static void Exp(ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length < x.Length) throw new ArgumentException("FastExp: destination too short.");
-        int n = x.Length;
-        nuint i = 0;
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ys = ref MemoryMarshal.GetReference(y);
-        if (Avx512F.IsSupported)
-        {
-            for (; (int)i + 64 <= n; i += 64)
-            {
-                var a = Exp(Vector512.LoadUnsafe(ref xs, i));
-                var b = Exp(Vector512.LoadUnsafe(ref xs, i + 16));
-                var c = Exp(Vector512.LoadUnsafe(ref xs, i + 32));
-                var d = Exp(Vector512.LoadUnsafe(ref xs, i + 48));
-                a.StoreUnsafe(ref ys, i); b.StoreUnsafe(ref ys, i + 16); c.StoreUnsafe(ref ys, i + 32); d.StoreUnsafe(ref ys, i + 48);
-            }
-            for (; (int)i + 16 <= n; i += 16) Exp(Vector512.LoadUnsafe(ref xs, i)).StoreUnsafe(ref ys, i);
-        }
-        if (Vector256.IsHardwareAccelerated)
-            for (; (int)i + 8 <= n; i += 8) Exp(Vector256.LoadUnsafe(ref xs, i)).StoreUnsafe(ref ys, i);
-        for (; (int)i < n; i++) Unsafe.Add(ref ys, i) = Scalar(Unsafe.Add(ref xs, i));
+        Simd.Map<ExpOperator>(x, y);
     }
 
     public static float Scalar(float x)
@@ -114,4 +97,13 @@ internal static class FastExp
             Exp(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
         else System.Numerics.Tensors.TensorPrimitives.Exp(x, y);
     }
+}
+
+/// <summary>exp as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
+internal readonly struct ExpOperator : IUnaryOperator
+{
+    public static double Invoke(double x) => Math.Exp(x);
+    public static float Invoke(float x) => FastExp.Scalar(x);
+    public static Vector256<float> Invoke(Vector256<float> x) => FastExp.Exp(x);
+    public static Vector512<float> Invoke(Vector512<float> x) => FastExp.Exp(x);
 }

@@ -32,7 +32,7 @@ public enum GemmPath
 public static unsafe class Gemm
 {
     private static int s_maxThreads = Environment.ProcessorCount;
-    private static GemmPath s_path = ParsePath(Environment.GetEnvironmentVariable("KINDLING_GEMM_PATH"));
+    private static GemmPath s_path = GemmPath.Auto;
 
     /// <summary>Upper bound on threads used by one call (default: <see cref="Environment.ProcessorCount"/>).</summary>
     public static int MaxThreads
@@ -47,9 +47,10 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// Microkernel selection. Defaults to the KINDLING_GEMM_PATH environment variable
-    /// ("512", "256", "portable"), else <see cref="GemmPath.Auto"/>. A path the CPU cannot run
-    /// silently degrades to the best one it can.
+    /// Microkernel selection. <see cref="GemmPath.Auto"/> (the default) follows the kernels' SIMD level
+    /// (<see cref="Isa.Level"/>: the widest the CPU has, or the <c>KINDLING_ISA</c> environment variable):
+    /// 512-bit, 256-bit, or the portable kernel at the scalar level. A narrower path can be asked for here;
+    /// a wider one than the level allows silently degrades to the level's.
     /// </summary>
     public static GemmPath Path
     {
@@ -60,26 +61,17 @@ public static unsafe class Gemm
     /// <summary>The path that will actually run after resolving <see cref="GemmPath.Auto"/> and CPU support.</summary>
     public static GemmPath EffectivePath => Resolve(s_path);
 
-    private static GemmPath ParsePath(string? s) => s?.Trim().ToLowerInvariant() switch
-    {
-        "512" or "vector512" or "avx512" => GemmPath.Vector512,
-        "256" or "vector256" or "avx2" => GemmPath.Vector256,
-        "128" or "portable" or "scalar" => GemmPath.Portable,
-        _ => GemmPath.Auto,
-    };
-
     private static GemmPath Resolve(GemmPath p)
     {
-        bool has512 = Avx512F.IsSupported;
-        bool has256 = Avx2.IsSupported && Fma.IsSupported;
-        if (p == GemmPath.Auto)
-            p = has512 ? GemmPath.Vector512 : GemmPath.Vector256;
-        if (p == GemmPath.Vector512 && !has512)
-            p = GemmPath.Vector256;
-        if (p == GemmPath.Vector256 && !has256)
-            p = GemmPath.Portable;
-        return p;
+        var level = Isa.Level;
+        var widest = level == IsaLevel.Vector512 ? GemmPath.Vector512 : level == IsaLevel.Vector256 ? GemmPath.Vector256 : GemmPath.Portable;
+        if (p == GemmPath.Auto) return widest;
+        // Enum order: Vector512 < Vector256 < Portable, i.e. wider paths have smaller values.
+        return p < widest ? widest : p;
     }
+
+    // The packers' 256-bit transposes need AVX; the portable path at the scalar level packs with plain copies.
+    private static bool PackWithAvx => Isa.Level >= IsaLevel.Vector256;
 
     // Below this many multiply-adds the packing and dispatch cost more than they save.
     private const long TinyWork = 4096;
@@ -413,7 +405,7 @@ public static unsafe class Gemm
                 continue;
             }
             // Stored Aᵀ already has each packed column contiguous: a plain copy per p.
-            if (MR == 8 && mr == 8 && Avx.IsSupported)
+            if (MR == 8 && mr == 8 && PackWithAvx)
             {
                 float* src8 = a + (long)pc * lda + ic + ir;
                 int p8 = 0;
@@ -455,7 +447,7 @@ public static unsafe class Gemm
             float* d = dst + (long)jr * kc;
             if (!transB)
             {
-                if (NR == 32 && nr == 32 && Avx512F.IsSupported)
+                if (NR == 32 && nr == 32 && Isa.Level == IsaLevel.Vector512)
                 {
                     float* src32 = b + (long)pc * ldb + jc + jr;
                     for (int p = 0; p < kc; p++)
@@ -490,7 +482,7 @@ public static unsafe class Gemm
     private static void PackRowsTransposed(float* src, long stride, int rows, int kc, int ld, float* dst)
     {
         int p = 0;
-        if (Avx.IsSupported && (ld & 7) == 0 && ld <= 32)
+        if (PackWithAvx && (ld & 7) == 0 && ld <= 32)
         {
             // Fast path: whole 8-row groups, transposed in registers and stored straight into place.
             int kc8 = kc & ~7;
@@ -528,7 +520,7 @@ public static unsafe class Gemm
             }
             p = kc8;
         }
-        else if (Avx.IsSupported && ld <= 32)
+        else if (PackWithAvx && ld <= 32)
         {
             int groups = (ld + 7) / 8;
             Vector256<float>* t = stackalloc Vector256<float>[32];
@@ -738,7 +730,7 @@ public static unsafe class Gemm
     {
         int i = 0;
         double s = 0.0;
-        if (System.Numerics.Vector.IsHardwareAccelerated && x.Length >= System.Numerics.Vector<double>.Count)
+        if (Isa.Level >= IsaLevel.Vector256 && x.Length >= System.Numerics.Vector<double>.Count)
         {
             var vs = System.Numerics.Vector<double>.Zero;
             int w = System.Numerics.Vector<double>.Count;
@@ -754,7 +746,7 @@ public static unsafe class Gemm
     private static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
     {
         int i = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated)
+        if (Isa.Level >= IsaLevel.Vector256)
         {
             int w = System.Numerics.Vector<double>.Count;
             var va = new System.Numerics.Vector<double>(alpha);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics.X86;
 
 namespace Kindling.Kernels;
 
@@ -19,7 +18,7 @@ internal static class Softmax
     {
         if (n == 0) return;
         int rowsPerBlock = Math.Max(1, Block / n);
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && !ReferenceEquals(x, y))
+        if (typeof(T) == typeof(float) && Isa.Level == IsaLevel.Vector512 && !ReferenceEquals(x, y))
         {
             var xf = (float[])(object)x; var yf = (float[])(object)y;
             Parallel2.For(rows, Math.Max(1, Parallel2.MinParallel / n), (r0, count) =>

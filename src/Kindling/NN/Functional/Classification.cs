@@ -144,7 +144,19 @@ public static partial class Functional
         var rowMax = BufferPool.Rent<T>(n);
         var invSum = BufferPool.Rent<T>(n);
         var rowW = BufferPool.Rent<double>(n);
-        CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
+        // A reduced loss that will be differentiated usually gets upstream gradient 1, so its gradient is known in the
+        // forward: computing it there reads the logits once and exponentiates once (bit-identical to the backward's).
+        T[]? early = null;
+        if (reduction != Reduction.None && x2.RequiresGrad && Autograd.IsGradEnabled)
+        {
+            double d0 = 0; // Σ w[t] over kept rows, in the order the forward's rowW sums below
+            if (reduction == Reduction.Mean) foreach (var t in tgt) d0 += t == ignore ? 0 : w == null ? 1 : double.CreateTruncating(w[t]);
+            var scale1 = RowScales(1.0, reduction, n, d0, tgt, ignore);
+            early = BufferPool.Rent<T>(n * c);
+            CrossEntropyKernel.ForwardBackward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW, scale1, early);
+            BufferPool.Return(scale1);
+        }
+        else CrossEntropyKernel.Forward(xa, n, c, tgt, w, ignore, eps, loss, rowMax, invSum, rowW);
         double denom = 0, total = 0;
         for (int i = 0; i < n; i++) { denom += rowW[i]; total += loss[i]; }
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
@@ -152,6 +164,10 @@ public static partial class Functional
         BufferPool.Return(rowW);
         var r = Autograd.Record(y, "CrossEntropyBackward", [x2], (g, sink) =>
         {
+            // Handed out once: a second backward (retain_graph) must not get a buffer the engine may have adopted.
+            // The early gradient is handed to the engine, which adopts it as x's gradient or adds it and drops it.
+            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.Add(0, Tensor.Wrap(e, [n, c])); return; }
+            if (early != null) { BufferPool.Return(early); early = null; }
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, sink.Overwrite<T>(0));
             BufferPool.Return(scale);
@@ -170,9 +186,14 @@ public static partial class Functional
     /// <summary>The factor each row's gradient is multiplied by: the upstream gradient, divided by the mean's denominator.</summary>
     private static double[] RowScales(Tensor g, Reduction reduction, int n, double denom, long[] tgt, long ignore)
     {
+        if (reduction == Reduction.None) { var scale = BufferPool.Rent<double>(n); var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
+        return RowScales(g.ItemDouble(), reduction, n, denom, tgt, ignore);
+    }
+
+    /// <summary><see cref="RowScales(Tensor, Reduction, int, double, long[], long)"/> of a reduced loss with scalar upstream gradient <paramref name="s"/>.</summary>
+    private static double[] RowScales(double s, Reduction reduction, int n, double denom, long[] tgt, long ignore)
+    {
         var scale = BufferPool.Rent<double>(n);
-        if (reduction == Reduction.None) { var gv = g.ToDoubleArray(); Array.Copy(gv, scale, n); return scale; }
-        double s = g.ItemDouble();
         if (reduction == Reduction.Mean) s /= denom;
         // As in PyTorch: an ignored row gets a zero gradient even when every target is ignored (the mean is 0/0 = NaN),
         // while a row whose class weight is 0 in a zero total weight gets 0·(g/0) = NaN.
@@ -339,12 +360,19 @@ public static partial class Functional
         var w = Expanded<T>(L, "weight", weight, input);
         var pw = Expanded<T>(L, "pos_weight", posWeight, input);
         var each = reduction == Reduction.None ? GC.AllocateUninitializedArray<T>(x.Length) : null;
-        double total = BceLogitsKernel.Forward(x, t, w, pw, each);
+        // As cross_entropy: a reduced loss differentiated with upstream gradient 1 gets its input gradient from the
+        // forward pass (bit-identical to the backward's), handed out once.
+        T[]? early = reduction != Reduction.None && input.RequiresGrad && !target.RequiresGrad && Autograd.IsGradEnabled
+            ? BufferPool.Rent<T>(x.Length) : null;
+        T scale1 = T.CreateTruncating(reduction == Reduction.Mean ? 1.0 / x.Length : 1.0);
+        double total = BceLogitsKernel.ForwardBackward(x, t, w, pw, each, scale1, early);
         var y = each != null ? Tensor.Wrap(each, input.Shape) : ReduceEach(Array.Empty<T>(), total, input.Dims, Reduction.Sum);
         if (reduction == Reduction.Mean) y = Tensor.Wrap(new[] { T.CreateTruncating(total / x.Length) }, []);
         var shape = input.Dims;
         return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], (g, sink) =>
         {
+            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.Add(0, Tensor.Wrap(e, shape)); return; }
+            if (early != null) { BufferPool.Return(early); early = null; }
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
             // The kernel writes every element of both, straight into the engine's buffers.
             BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
