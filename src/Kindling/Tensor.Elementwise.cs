@@ -90,6 +90,7 @@ public sealed partial class Tensor
 
     private static Tensor ArithRaw(BinaryOp op, Tensor a, Tensor b, string name)
     {
+        RefuseUInt8(a, name); RefuseUInt8(b, name);
         var dt = Promote(a.DType, b.DType);
         if (dt == DType.Bool) dt = DType.Int64;
         if (dt == DType.Int64 && op is BinaryOp.Div or BinaryOp.Pow)

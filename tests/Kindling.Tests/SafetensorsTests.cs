@@ -528,7 +528,7 @@ public class SafetensorsTests
             Assert.Equal(p.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()), t.Shape);
             string torchType = p.Value.GetProperty("dtype").GetString()!;
             var want = p.Value.GetProperty("values").EnumerateArray().Select(x => x.GetDouble()).ToArray();
-            var kind = torchType is "float32" or "float16" or "bfloat16" ? DType.Float32 : DType.Int64;
+            var kind = torchType is "float32" or "float16" or "bfloat16" ? DType.Float32 : torchType == "uint8" ? DType.UInt8 : DType.Int64;
             Assert.Equal(kind, t.DType);
             // float16/bfloat16 → float32 → double is exact, as is torch's own .double(): compare bit for bit.
             Assert.Equal(want.Select(BitConverter.DoubleToInt64Bits), t.ToDoubleArray().Select(BitConverter.DoubleToInt64Bits));
