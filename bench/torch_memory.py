@@ -5,7 +5,9 @@ Fashion-MNIST (the issue's reference script): loads the IDX files, scales them t
 no_grad. CSV: reads a numeric file with numpy, holds out 20% for testing and 10% of the rest for validation,
 standardises with the training split's statistics and trains the same MLP with MSE.
 Prints one JSON line: peak resident set size (ru_maxrss) and the epoch's seconds.
-Usage: PYENV_VERSION=system python3 bench/torch_memory.py [fashion|csv FILE]
+loader: a TensorDataset over a uint8 tensor of KINDLING_LOADER_GB (default 2.0) GB of 784-byte rows, 500 shuffled batches
+of 256 through the same MLP, each batch converted with xb.float().div(255) (the twin of Kindling.Bench's loader mode).
+Usage: PYENV_VERSION=system python3 bench/torch_memory.py [fashion|csv FILE|loader]
 """
 import gzip, json, os, resource, struct, sys, time
 import numpy as np
@@ -45,6 +47,8 @@ def evaluate(model, x, y, loss_fn, bs=1024):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "fashion"
     g = torch.Generator().manual_seed(0)
+    if mode == "loader":
+        return loader(g)
     if mode == "fashion":
         x = idx(find("train", "images", 3)).reshape(-1, 784).float().div_(255)
         y = idx(find("train", "labels", 1)).long()
@@ -84,6 +88,28 @@ def main():
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"mode": mode, "peak_rss_bytes": peak, "epoch_seconds": seconds, "losses": losses}))
+
+
+def loader(g):
+    gb = float(os.environ.get("KINDLING_LOADER_GB", "2.0"))
+    rows = int(gb * 1e9 / 784)
+    x = torch.randint(0, 256, (rows, 784), dtype=torch.uint8, generator=g)
+    y = torch.arange(rows) % 10
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    loader_ = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=256, shuffle=True, generator=g)
+    t0, done = time.perf_counter(), 0
+    for xb, yb in loader_:
+        opt.zero_grad()
+        loss_fn(model(xb.float().div(255)), yb).backward()
+        opt.step()
+        done += 1
+        if done == 500:
+            break
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"mode": "loader", "data_bytes": x.numel(), "peak_rss_bytes": peak, "samples_per_second": 500 * 256 / seconds}))
 
 
 if __name__ == "__main__":
