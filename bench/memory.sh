@@ -34,7 +34,7 @@ r = np.random.default_rng(0)
 x = r.standard_normal((1_000_000, 20)).astype(np.float32)
 y = (x @ r.standard_normal(20).astype(np.float32) + 0.1 * r.standard_normal(1_000_000)).astype(np.float32)
 np.savetxt('$f', np.column_stack([x, y]), fmt='%.6g', delimiter=',', header=','.join([f'f{i}' for i in range(20)] + ['target']), comments='')"
-    kr=$(kindling_train --data $f --target target --hidden 256,128 --batch-size 128); ke=$(epoch_s)
+    kr=$(kindling_train --data $f --target target --hidden 256,128 --batch-size 1024); ke=$(epoch_s)
     PYENV_VERSION=system python3 bench/torch_memory.py csv $f > bench/results/torch.json
     tr=$(torch_field "d['peak_rss_bytes']//2**20"); te=$(torch_field "round(d['epoch_seconds'],1)")
     echo "csv 1M×20  Kindling peak ${kr} MB ($(python3 -c "print(round($kr*2**20/84e6,1))")× the 84 MB of float32 data), epoch ${ke} s | PyTorch (numpy.loadtxt) peak ${tr} MB, epoch ${te} s";;

@@ -3,7 +3,7 @@
 Fashion-MNIST (the issue's reference script): loads the IDX files, scales them to [0, 1] (img.float().div(255)), trains
 784-256-128-10 with Adam (lr 1e-3, batch 128) for one epoch, and evaluates the training and test sets in batches under
 no_grad. CSV: reads a numeric file with numpy, holds out 20% for testing and 10% of the rest for validation,
-standardises with the training split's statistics and trains the same MLP with MSE.
+standardises with the training split's statistics and trains the same MLP with MSE (batch 1024).
 Prints one JSON line: peak resident set size (ru_maxrss) and the epoch's seconds.
 loader: a TensorDataset over a uint8 tensor of KINDLING_LOADER_GB (default 2.0) GB of 784-byte rows, 500 shuffled batches
 of 256 through the same MLP, each batch converted with xb.float().div(255) (the twin of Kindling.Bench's loader mode).
@@ -48,7 +48,7 @@ def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "fashion"
     g = torch.Generator().manual_seed(0)
     if mode == "loader":
-        return loader(g)
+        return run_loader(g)
     if mode == "fashion":
         x = idx(find("train", "images", 3)).reshape(-1, 784).float().div_(255)
         y = idx(find("train", "labels", 1)).long()
@@ -78,7 +78,7 @@ def main():
     f = x.shape[1]
     model = torch.nn.Sequential(torch.nn.Linear(f, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, classes))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=128, shuffle=True, generator=g)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=128 if mode == "fashion" else 1024, shuffle=True, generator=g)
     t0 = time.perf_counter()
     for xb, yb in loader:
         opt.zero_grad()
@@ -90,7 +90,7 @@ def main():
     print(json.dumps({"mode": mode, "peak_rss_bytes": peak, "epoch_seconds": seconds, "losses": losses}))
 
 
-def loader(g):
+def run_loader(g):
     gb = float(os.environ.get("KINDLING_LOADER_GB", "2.0"))
     rows = int(gb * 1e9 / 784)
     x = torch.randint(0, 256, (rows, 784), dtype=torch.uint8, generator=g)
