@@ -200,6 +200,29 @@ public class UInt8DataTests
     }
 
     [Fact]
+    public void Cifar10AsBytesBatchesLikeTheFloatLoad()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"kindling-cifar-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var records = Bytes(3 * Cifar10.RecordSize, 7);
+            for (int i = 0; i < 3; i++) records[i * Cifar10.RecordSize] = (byte)(i + 4);
+            File.WriteAllBytes(Path.Combine(dir, "test_batch.bin"), records);
+            var bytes = Cifar10.LoadBytes(dir, train: false);
+            var floats = Cifar10.Load(dir, train: false);
+            Assert.Equal(DType.UInt8, bytes.Features.DType);
+            Assert.Equal([3, 3, 32, 32], bytes.Features.Shape);
+            Assert.Equal(records.AsSpan(1 + Cifar10.RecordSize, 3072).ToArray(), bytes.Features.Select(0, 1).Reshape(-1).ToByteArray());
+            Assert.Equal(new long[] { 4, 5, 6 }, bytes.Targets.ToInt64Array());
+            var (xb, _) = DataLoader.Collate(bytes, [2, 0, 1]);
+            var (xf, _) = DataLoader.Collate(floats, [2, 0, 1]);
+            Assert.Equal(xf.ToArray().Select(BitConverter.SingleToInt32Bits), xb.ToArray().Select(BitConverter.SingleToInt32Bits));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void StandardizeFittedByStreamingADatasetEqualsTheMatrixFit()
     {
         int n = 301, f = 7;
