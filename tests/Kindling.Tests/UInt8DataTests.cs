@@ -54,6 +54,12 @@ public class UInt8DataTests
         wrapped[1] = 7; // FromBytes does not copy
         Assert.Equal(new byte[] { 5, 7 }, view.ToByteArray());
         Assert.Throws<InvalidOperationException>(() => f.ToByteArray());
+
+        // Writing bytes into a strided uint8 view (a column), and refusing floats that would have to wrap.
+        var canvas = Tensor.Zeros([2, 3], DType.UInt8);
+        canvas.Narrow(1, 1, 1).CopyFrom(Tensor.FromArray(new byte[] { 7, 8 }, 2, 1));
+        Assert.Equal(new byte[] { 0, 7, 0, 0, 8, 0 }, canvas.ToByteArray());
+        Assert.Throws<InvalidOperationException>(() => canvas.Narrow(1, 0, 1).CopyFrom(Tensor.FromArray([300f, 1f], 2, 1)));
     }
 
     [Fact]
