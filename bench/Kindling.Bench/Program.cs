@@ -15,6 +15,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["probe"] = KernelProbe.Run,
     ["stepprobe"] = StepProbe.Run,
     ["ddp"] = DdpBench.Run,
+    ["loader"] = LoaderMemoryBench.Run,
 };
 
 BenchOptions options;

@@ -376,11 +376,12 @@ public static class Commands
         {
             var d = ProblemBuilder.LoadSource(data, c.Target, c.ResolvedTask, CsvData.Options(c), c, asTest: true).Data;
             var warnings = new List<string>();
-            var x = prep.Apply(ProblemBuilder.Align(d.FeatureNames, d.Features, c.FeatureNames!, data, warnings), data);
+            var features = ProblemBuilder.Align(d.FeatureNames, d.Features, c.FeatureNames!, data, warnings, d.FeatureDivisor);
             foreach (var w in warnings) output.Warning(w);
             Tensor y = c.ResolvedTask is "classification" or "binary" ? ProblemBuilder.MapLabels(d, c.ClassNames!, data) : d.Targets;
             if (c.ResolvedTask == "regression") y = prep.ScaleTarget(y);
-            p = new Problem { Task = c.ResolvedTask!, TaskReason = "", XTrain = x, YTrain = y, XTest = x, YTest = y, FeatureNames = c.FeatureNames!, TargetNames = c.TargetNames ?? [], ClassNames = c.ClassNames ?? [], Prep = prep };
+            var x = new RowSet(ProblemBuilder.Rows(features, d.FeatureDivisor), null, null, y, prep, data);
+            p = new Problem { Task = c.ResolvedTask!, TaskReason = "", XTrain = x, XTest = x, FeatureNames = c.FeatureNames!, TargetNames = c.TargetNames ?? [], ClassNames = c.ClassNames ?? [], Prep = prep };
         }
         var loss = LossChoice.Choose(p, c with { Loss = c.ResolvedLoss ?? "auto" });
         var e = Evaluation.Run(model, loss, p, p.XTest, p.YTest);
@@ -392,7 +393,7 @@ public static class Commands
     public static int Predict(string run, string data, string outFile)
     {
         var (c, model, prep) = LoadRun(run);
-        Tensor features; string[] names; string[]? ids = null; string idName = "row";
+        Tensor features; string[] names; string[]? ids = null; string idName = "row"; float divisor = 1f;
         if (File.Exists(data))
         {
             (features, names) = CsvData.LoadFeatures(data, c.FeatureNames!, c.TargetNames ?? [], CsvData.Options(c), c);
@@ -402,10 +403,11 @@ public static class Commands
         {
             // Embedded datasets and IDX folders: their test split when they have one, else all of their rows.
             var d = ProblemBuilder.LoadSource(data, c.Target, c.ResolvedTask, CsvData.Options(c), c, asTest: true).Data;
-            (features, names) = (d.Features, d.FeatureNames.ToArray());
+            (features, names, divisor) = (d.Features, d.FeatureNames.ToArray(), d.FeatureDivisor);
         }
         var warnings = new List<string>();
-        var x = prep.Apply(ProblemBuilder.Align(names, features, c.FeatureNames!, data, warnings), data);
+        var aligned = ProblemBuilder.Align(names, features, c.FeatureNames!, data, warnings, divisor);
+        var x = new RowSet(ProblemBuilder.Rows(aligned, divisor), null, null, Tensor.Zeros(aligned.Size(0)), prep, data);
         foreach (var w in warnings) Console.Error.WriteLine("warning: " + w);
         var o = Evaluation.Predict(model, x);
         ids ??= Enumerable.Range(1, o.Size(0)).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();

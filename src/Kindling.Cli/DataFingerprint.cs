@@ -34,7 +34,10 @@ public static class DataFingerprint
         for (int s = 0; s < x.Size(0); s += block)
         {
             int len = Math.Min(block, x.Size(0) - s);
-            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.Narrow(0, s, len).ToArray().AsSpan()));
+            // The float32 values the model sees (uint8 pixels / 255), so a run's fingerprint does not depend on how they are held.
+            var xb = x.Narrow(0, s, len).ToArray();
+            if (x.DType == DType.UInt8 && d.FeatureDivisor != 1f) for (int i = 0; i < xb.Length; i++) xb[i] /= d.FeatureDivisor;
+            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(xb.AsSpan()));
             var yb = y.Narrow(0, s, len);
             if (y.DType == DType.Int64) h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(yb.ToInt64Array().AsSpan()));
             else h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(yb.ToArray().AsSpan()));

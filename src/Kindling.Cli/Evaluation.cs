@@ -17,14 +17,19 @@ public sealed class Evaluation
     /// <summary>The headline metric's name and value (accuracy for classification, RMSE for regression).</summary>
     public (string Name, double Value) Main { get; init; }
 
-    public static Tensor Predict(NN.Module model, Tensor x, int batch = 1024)
+    /// <summary>
+    /// The model's outputs for every row of <paramref name="x"/>, in evaluation mode and under no-grad, in batches of
+    /// <paramref name="batch"/> rows gathered and prepared from the set's one copy of the data: memory beyond the
+    /// outputs is one batch and its activations, never a graph or a prepared copy of the whole set.
+    /// </summary>
+    public static Tensor Predict(NN.Module model, RowSet x, int batch = 1024)
     {
         model.Eval();
         try
         {
             using var _ = Autograd.NoGrad();
             var outs = new List<Tensor>();
-            for (int s = 0; s < x.Size(0); s += batch) outs.Add(model.Call(x.Narrow(0, s, Math.Min(batch, x.Size(0) - s))));
+            for (int s = 0; s < x.Size(0); s += batch) outs.Add(model.Call(x.Batch(s, Math.Min(batch, x.Size(0) - s))));
             return outs.Count == 1 ? outs[0] : Tensor.Cat(outs, 0);
         }
         finally { model.Train(); }
@@ -44,7 +49,7 @@ public sealed class Evaluation
     /// <summary>Regression outputs in the target's units: exp of the log-rate for Poisson, else unscaled.</summary>
     public static Tensor ToTargetUnits(Tensor o, string lossName, Preprocessing prep) => lossName == "poisson_nll" ? o.Exp() : prep.UnscaleTarget(o);
 
-    public static Evaluation Run(NN.Module model, LossChoice loss, Problem p, Tensor x, Tensor y)
+    public static Evaluation Run(NN.Module model, LossChoice loss, Problem p, RowSet x, Tensor y)
     {
         var o = Predict(model, x);
         double l;

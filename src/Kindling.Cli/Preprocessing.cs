@@ -26,44 +26,43 @@ public sealed class Preprocessing
     /// Fill values from the training rows: the column mean (numeric) or the most frequent category's indicator
     /// (one-hot groups named <c>column=value</c>) for <c>--missing mean</c>, zeros for <c>--missing zero</c>.
     /// </summary>
-    public static float[]? FitFill(Tensor xTrain, IReadOnlyList<string> names, string missing)
+    public static float[]? FitFill(RowSet train, IReadOnlyList<string> names, string missing)
     {
         if (missing is not ("mean" or "zero")) return null;
-        int n = xTrain.Size(0), f = xTrain.Size(1);
-        var x = xTrain.ToArray();
+        int f = train.Size(1);
         var fill = new float[f];
         if (missing == "zero") return fill;
+        // One streaming pass over the training rows: per column the sum and count of present values (and whether any
+        // is missing), accumulated in row order as the former whole-matrix loops did, so the fill values are unchanged.
+        var sum = new double[f];
+        var count = new int[f];
+        var anyNaN = new bool[f];
+        foreach (var row in train.RawRows())
+            for (int j = 0; j < f; j++)
+            {
+                float v = row[j];
+                if (float.IsNaN(v)) anyNaN[j] = true;
+                else { sum[j] += v; count[j]++; }
+            }
         for (int j = 0; j < f;)
         {
             int group = GroupEnd(names, j);
             if (group == j + 1 && !names[j].Contains('='))
             {
-                double sum = 0; int count = 0;
-                for (int r = 0; r < n; r++) { float v = x[r * f + j]; if (!float.IsNaN(v)) { sum += v; count++; } }
-                if (count == 0 && HasNaN(x, n, f, j))
+                if (count[j] == 0 && anyNaN[j])
                     throw new UserError($"--missing mean: column '{names[j]}' has no values in the training split, so there is no mean to fill it with (drop the column with --drop {names[j]}).");
-                fill[j] = count == 0 ? 0 : (float)(sum / count);
+                fill[j] = count[j] == 0 ? 0 : (float)(sum[j] / count[j]);
                 j++;
                 continue;
             }
             // One-hot group: the most frequent category among training rows (ties: first in sorted order, like the library).
             int best = j; double bestCount = -1;
             for (int k = j; k < group; k++)
-            {
-                double s = 0;
-                for (int r = 0; r < n; r++) { float v = x[r * f + k]; if (!float.IsNaN(v)) s += v; }
-                if (s > bestCount) { bestCount = s; best = k; }
-            }
+                if (sum[k] > bestCount) { bestCount = sum[k]; best = k; }
             for (int k = j; k < group; k++) fill[k] = k == best ? 1 : 0;
             j = group;
         }
         return fill;
-    }
-
-    private static bool HasNaN(float[] x, int n, int f, int j)
-    {
-        for (int r = 0; r < n; r++) if (float.IsNaN(x[r * f + j])) return true;
-        return false;
     }
 
     /// <summary>End (exclusive) of the one-hot group starting at column j: consecutive columns named with the same "column=" prefix.</summary>
@@ -94,6 +93,23 @@ public sealed class Preprocessing
         for (int i = 0; i < src.Length; i++)
             if (float.IsNaN(src[i])) { dst ??= (float[])src.Clone(); dst[i] = fill[i % f]; }
         return dst == null ? x : Tensor.FromArray(dst, x.Shape);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> for one row (or several whole rows) in place, as a batch is collated: NaN cells take the
+    /// fill values, then the row is standardised — the same numbers <see cref="Apply"/> gives, without a copy of the set.
+    /// </summary>
+    public void ApplyRow(Span<float> row, string what)
+    {
+        int f = row.Length;
+        for (int i = 0; i < f; i++)
+        {
+            if (!float.IsNaN(row[i])) continue;
+            if (Fill == null)
+                throw new UserError($"{what}: has missing feature values, but the run was trained with --missing error or drop, so it has no fill values for them; fill the cells or train with --missing mean|zero.");
+            row[i] = Fill[i % Fill.Length];
+        }
+        Scaler?.TransformInPlace(row);
     }
 
     /// <summary>Standardises regression targets column by column (y − mean) / std.</summary>

@@ -3,18 +3,20 @@ using Kindling.Data;
 namespace Kindling.Cli;
 
 /// <summary>
-/// The prepared learning problem: splits, task, names and scaling. Targets are kept in label form: int64 class indices (N)
-/// for classification and binary tasks, float32 (N) for regression (standardised when scaling), float32 (N, k) for multi-label.
+/// The prepared learning problem: splits, task, names and scaling. Each split is a <see cref="RowSet"/>: a view of the
+/// one loaded copy of the features (row indices, the training split's fill and scaling applied per batch) with its own
+/// targets. Targets are kept in label form: int64 class indices (N) for classification and binary tasks, float32 (N)
+/// for regression (standardised when scaling), float32 (N, k) for multi-label.
 /// </summary>
 public sealed class Problem
 {
     public required string Task { get; init; }
-    public required Tensor XTrain { get; init; }
-    public required Tensor YTrain { get; init; }
-    public Tensor? XVal { get; init; }
-    public Tensor? YVal { get; init; }
-    public required Tensor XTest { get; init; }
-    public required Tensor YTest { get; init; }
+    public required RowSet XTrain { get; init; }
+    public Tensor YTrain => XTrain.Targets;
+    public RowSet? XVal { get; init; }
+    public Tensor? YVal => XVal?.Targets;
+    public required RowSet XTest { get; init; }
+    public Tensor YTest => XTest.Targets;
     public required string[] FeatureNames { get; init; }
     public required string[] TargetNames { get; init; }
     public string[] ClassNames { get; init; } = [];
@@ -65,15 +67,24 @@ public static class ProblemBuilder
         try
         {
             bool hasTest = FashionMnist.IsAvailable(folder, train: false);
-            if (asTest) return new Source(Flat(FashionMnist.Load(folder, train: !hasTest)), null);
-            var train = Flat(FashionMnist.Load(folder, train: true));
-            return new Source(train, hasTest ? Flat(FashionMnist.Load(folder, train: false)) : null);
+            if (asTest) return new Source(Flat(FashionMnist.LoadBytes(folder, train: !hasTest)), null);
+            var train = Flat(FashionMnist.LoadBytes(folder, train: true));
+            return new Source(train, hasTest ? Flat(FashionMnist.LoadBytes(folder, train: false)) : null);
         }
         catch (DataException e) { throw new UserError(e.Message); }
     }
 
+    // The images stay bytes (47 MB for the training split, not 188 MB of float32): RowSet converts each batch (/ 255).
     private static LabeledData Flat(TensorDataset d) =>
-        new(d.Features.Reshape(d.Count, -1), d.Targets, Enumerable.Range(0, 784).Select(i => $"pixel{i}").ToArray(), ["label"], FashionMnist.ClassNames);
+        new(d.Features.Reshape(d.Count, -1), d.Targets, Enumerable.Range(0, 784).Select(i => $"pixel{i}").ToArray(), ["label"], FashionMnist.ClassNames)
+        { FeatureDivisor = d.FeatureDivisor };
+
+    /// <summary>
+    /// A dataset of the rows of <paramref name="x"/> (features only: a <see cref="RowSet"/> carries its split's targets),
+    /// keeping uint8 pixels as bytes to be divided by <paramref name="divisor"/>.
+    /// </summary>
+    public static TensorDataset Rows(Tensor x, float divisor) =>
+        new(x, Tensor.Zeros(x.Size(0))) { FeatureDivisor = x.DType == DType.UInt8 ? divisor : 1f };
 
     /// <summary>
     /// Infers the task from the targets: the source material's "how to choose" made explicit. Rule for integer targets
@@ -133,23 +144,29 @@ public static class ProblemBuilder
         var warnings = new List<string>();
         if (src.Note != null) notes.Add(src.Note);
         var gen = new Generator(c.Seed);
-        Tensor x = data.Features, y = data.Targets;
-        Tensor xTest, yTest;
+        // The one copy of the features: every split below is a view of it (rows, columns), prepared batch by batch.
+        var all = data.ToDataset();
+        Tensor y = data.Targets;
+        RowSet xTest;
+        Tensor yTest;
         int n = data.Count;
-        var perm = Tensor.RandPerm(n, gen).ToInt64Array();
+        var perm = Array.ConvertAll(Tensor.RandPerm(n, gen).ToInt64Array(), v => (int)v);
         string testSource;
         if (c.Test != null)
         {
             var test = testData = LoadSource(c.Test, c.Target, task, csv, c, asTest: true).Data;
-            xTest = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test, warnings);
+            var tx = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test, warnings, test.FeatureDivisor);
             yTest = task is "classification" or "binary" ? MapLabels(test, classNames, c.Test) : test.Targets;
-            CheckOverlap(x, xTest, c.Test, warnings);
+            xTest = new RowSet(Rows(tx, test.FeatureDivisor), null, null, yTest, null, "test data");
+            CheckOverlap(all, xTest, c.Test, warnings);
             testSource = $"--test {c.Test}";
         }
         else if (src.OfficialTest != null)
         {
-            xTest = Align(src.OfficialTest.FeatureNames, src.OfficialTest.Features, data.FeatureNames, c.Data, warnings);
-            yTest = task is "classification" or "binary" ? MapLabels(src.OfficialTest, classNames, c.Data) : src.OfficialTest.Targets;
+            var ot = src.OfficialTest;
+            var tx = Align(ot.FeatureNames, ot.Features, data.FeatureNames, c.Data, warnings, ot.FeatureDivisor);
+            yTest = task is "classification" or "binary" ? MapLabels(ot, classNames, c.Data) : ot.Targets;
+            xTest = new RowSet(Rows(tx, ot.FeatureDivisor), null, null, yTest, null, "test data");
             testSource = $"the official {xTest.Size(0)}-row test set";
         }
         else
@@ -158,26 +175,26 @@ public static class ProblemBuilder
             if (nTest == 0)
                 throw new UserError(c.TestSplit == 0 ? "--test-split 0 needs a --test file to evaluate on."
                     : $"the data has only {n} row{(n == 1 ? "" : "s")}: too few to hold out a test split ({c.TestSplit:G3} of {n} rounds to 0); use more data or give a separate --test file.");
-            var testIdx = Tensor.FromArray(perm[..nTest]);
-            xTest = x.IndexSelect(0, testIdx); yTest = y.IndexSelect(0, testIdx);
+            var testRows = perm[..nTest];
+            yTest = y.IndexSelect(0, Index(testRows));
+            xTest = new RowSet(all, testRows, null, yTest, null, "test data");
             perm = perm[nTest..];
             testSource = $"held out at random: --test-split {c.TestSplit:G3}, --seed {c.Seed}";
         }
         int nVal = (int)Math.Round(perm.Length * c.ValSplit);
-        Tensor? xVal = null, yVal = null;
+        RowSet? xVal = null;
         if (nVal > 0 && nVal < perm.Length)
         {
-            var vi = Tensor.FromArray(perm[..nVal]);
-            xVal = x.IndexSelect(0, vi); yVal = y.IndexSelect(0, vi);
+            var valRows = perm[..nVal];
+            xVal = new RowSet(all, valRows, null, y.IndexSelect(0, Index(valRows)), null, "validation data");
         }
         else nVal = 0;
         // Without shuffling nothing is permuted: training keeps the file order (--shuffle false).
         var trainRows = perm[nVal..];
         if (!c.Shuffle) Array.Sort(trainRows);
-        var ti = Tensor.FromArray(trainRows);
-        if (ti.NumEl == 0) throw new UserError($"no training rows left after the test and validation splits of {n} rows.");
-        var xTrain = x.IndexSelect(0, ti);
-        var yTrain = y.IndexSelect(0, ti);
+        if (trainRows.Length == 0) throw new UserError($"no training rows left after the test and validation splits of {n} rows.");
+        var xTrain = new RowSet(all, trainRows, null, y.IndexSelect(0, Index(trainRows)), null, "training data");
+        var yTrain = xTrain.Targets;
         if (task is "classification" or "binary")
         {
             var seen = yTrain.ToInt64Array().ToHashSet();
@@ -194,26 +211,18 @@ public static class ProblemBuilder
         var keepCols = TrainingVocabulary(xTrain, names, notes);
         if (keepCols != null)
         {
-            var kc = Tensor.FromArray(keepCols.Select(i => (long)i).ToArray());
-            xTrain = xTrain.IndexSelect(1, kc); xTest = xTest.IndexSelect(1, kc);
-            if (xVal != null) xVal = xVal.IndexSelect(1, kc);
+            xTrain = xTrain.SelectColumns(keepCols); xTest = xTest.SelectColumns(keepCols);
+            xVal = xVal?.SelectColumns(keepCols);
             names = keepCols.Select(i => names[i]).ToArray();
         }
 
+        // Every statistic is fitted on the training rows, streamed one row at a time (no copy of the split).
         var fill = Preprocessing.FitFill(xTrain, names, c.Missing.ToLowerInvariant());
-        if (fill != null)
-        {
-            var tmp = new Preprocessing { Fill = fill };
-            xTrain = tmp.Apply(xTrain, "training data"); xTest = tmp.Apply(xTest, "test data");
-            if (xVal != null) xVal = tmp.Apply(xVal, "validation data");
-        }
         Standardize? scaler = null;
         double[] tMean = [0], tStd = [1];
         if (c.Scale == "standard")
         {
-            scaler = Standardize.Fit(xTrain);
-            xTrain = scaler.Transform(xTrain); xTest = scaler.Transform(xTest);
-            if (xVal != null) xVal = scaler.Transform(xVal);
+            scaler = Standardize.Fit(xTrain.With(fill != null ? new Preprocessing { Fill = fill } : null));
             // Every regression target column is standardised with training statistics, and metrics are reported
             // back in the original units (a 3-output target left unscaled trains far worse than one scaled).
             // Poisson regression models raw counts through a log-rate output, so its targets stay in counts.
@@ -222,15 +231,14 @@ public static class ProblemBuilder
         else if (c.Scale != "none") throw new UserError($"--scale '{c.Scale}': use standard or none.");
         if (task == "regression" && tMean.Length == 1 && yTrain.Rank == 2) (tMean, tStd) = (new double[yTrain.Size(1)], Enumerable.Repeat(1.0, yTrain.Size(1)).ToArray());
         var prep = new Preprocessing { Fill = fill, Scaler = scaler, TargetMean = tMean, TargetStd = tStd };
-        if (task == "regression")
-        {
-            yTrain = prep.ScaleTarget(yTrain); yTest = prep.ScaleTarget(yTest);
-            if (yVal != null) yVal = prep.ScaleTarget(yVal);
-        }
+        bool scaleY = task == "regression";
+        xTrain = xTrain.With(prep, scaleY ? prep.ScaleTarget(xTrain.Targets) : null);
+        xTest = xTest.With(prep, scaleY ? prep.ScaleTarget(xTest.Targets) : null);
+        xVal = xVal?.With(prep, scaleY ? prep.ScaleTarget(xVal.Targets) : null);
         return new Problem
         {
             Task = task, TaskReason = reason,
-            XTrain = xTrain, YTrain = yTrain, XVal = xVal, YVal = yVal, XTest = xTest, YTest = yTest,
+            XTrain = xTrain, XVal = xVal, XTest = xTest,
             FeatureNames = names, TargetNames = data.TargetNames.ToArray(), ClassNames = classNames,
             Prep = prep, TestSource = testSource, Notes = notes, Warnings = warnings, DataSha256 = DataFingerprint.Of(data, testData ?? src.OfficialTest),
             Counts = task == "regression" && CsvData.LooksLikeCounts(data.Targets) && data.Targets.ToArray().Distinct().Count() > 2,
@@ -238,19 +246,14 @@ public static class ProblemBuilder
     }
 
     /// <summary>Indices of the columns to keep, or null when every one-hot column occurs in the training rows.</summary>
-    private static int[]? TrainingVocabulary(Tensor xTrain, string[] names, List<string> notes)
+    private static int[]? TrainingVocabulary(RowSet xTrain, string[] names, List<string> notes)
     {
         if (!names.Any(nm => nm.Contains('='))) return null;
-        int n = xTrain.Size(0), f = xTrain.Size(1);
-        var x = xTrain.ToArray();
-        var unused = new List<int>();
-        for (int j = 0; j < f; j++)
-        {
-            if (!names[j].Contains('=')) continue;
-            bool any = false;
-            for (int r = 0; r < n && !any; r++) any = x[r * f + j] == 1;
-            if (!any) unused.Add(j);
-        }
+        int f = xTrain.Size(1);
+        var any = new bool[f];
+        foreach (var row in xTrain.RawRows())
+            for (int j = 0; j < f; j++) any[j] |= row[j] == 1;
+        var unused = Enumerable.Range(0, f).Where(j => names[j].Contains('=') && !any[j]).ToList();
         if (unused.Count == 0) return null;
         notes.Add($"{unused.Count} categor{(unused.Count == 1 ? "y occurs" : "ies occur")} only outside the training split and {(unused.Count == 1 ? "is" : "are")} encoded as unknown (all indicators 0): {string.Join(", ", unused.Take(8).Select(j => names[j]))}{(unused.Count > 8 ? ", …" : "")}");
         return Enumerable.Range(0, f).Except(unused).ToArray();
@@ -260,7 +263,7 @@ public static class ProblemBuilder
     /// Refuses a --test file that is (mostly) the training data and warns when some of its rows duplicate training
     /// rows: either way the test metrics would not measure generalisation.
     /// </summary>
-    private static void CheckOverlap(Tensor xTrain, Tensor xTest, string what, List<string> warnings)
+    private static void CheckOverlap(Dataset xTrain, Dataset xTest, string what, List<string> warnings)
     {
         var seen = new HashSet<ulong>();
         foreach (var h in RowHashes(xTrain)) seen.Add(h);
@@ -272,24 +275,31 @@ public static class ProblemBuilder
         warnings.Add($"--test {what}: {dup} of its {test.Length} rows also occur in the training data; the test metrics are optimistic for those rows.");
     }
 
-    private static ulong[] RowHashes(Tensor x)
+    /// <summary>A hash of each row's feature values, read one row at a time.</summary>
+    private static ulong[] RowHashes(Dataset x)
     {
-        int n = x.Size(0), f = x.Size(1);
-        var d = x.ToArray();
+        int n = x.Count, f = x.FeatureSize;
+        var row = new float[f];
         var h = new ulong[n];
         for (int r = 0; r < n; r++)
         {
+            x.CopyFeatures(r, row);
             ulong a = 1469598103934665603UL;
-            for (int j = 0; j < f; j++) { float v = d[r * f + j]; a = (a ^ (uint)BitConverter.SingleToInt32Bits(float.IsNaN(v) ? float.NaN : v + 0f)) * 1099511628211UL; }
+            for (int j = 0; j < f; j++) { float v = row[j]; a = (a ^ (uint)BitConverter.SingleToInt32Bits(float.IsNaN(v) ? float.NaN : v + 0f)) * 1099511628211UL; }
             h[r] = a;
         }
         return h;
     }
 
+    private static Tensor Index(int[] rows) => Tensor.FromArray(Array.ConvertAll(rows, v => (long)v));
+
     /// <summary>Reorders another file's feature columns to the training columns (one-hot columns absent from it are zeros).</summary>
-    public static Tensor Align(IReadOnlyList<string> names, Tensor features, IReadOnlyList<string> trainNames, string what, List<string>? warnings = null)
+    /// <remarks>Uint8 features (pixels) come back as they are when nothing moves, else converted (divided by
+    /// <paramref name="divisor"/>) to float32.</remarks>
+    public static Tensor Align(IReadOnlyList<string> names, Tensor features, IReadOnlyList<string> trainNames, string what, List<string>? warnings = null, float divisor = 1f)
     {
         if (names.SequenceEqual(trainNames)) return features;
+        if (features.DType == DType.UInt8) features = features.ToFloat32() / divisor;
         var pos = new Dictionary<string, int>();
         for (int i = 0; i < names.Count; i++) pos[names[i]] = i;
         var cols = new Tensor[trainNames.Count];

@@ -7,6 +7,7 @@ public sealed partial class Tensor
         DType.Float32 => new float[n],
         DType.Float64 => new double[n],
         DType.Int64 => new long[n],
+        DType.UInt8 => new byte[n],
         _ => new bool[n],
     };
 
@@ -193,6 +194,7 @@ public sealed partial class Tensor
             case (DType.Float32, DType.Bool): { var a = src.F32Span; var b = dst.BoolSpan; for (int i = 0; i < n; i++) b[i] = a[i] != 0; break; }
             case (DType.Float64, DType.Bool): { var a = src.F64Span; var b = dst.BoolSpan; for (int i = 0; i < n; i++) b[i] = a[i] != 0; break; }
             case (DType.Int64, DType.Bool): { var a = src.I64Span; var b = dst.BoolSpan; for (int i = 0; i < n; i++) b[i] = a[i] != 0; break; }
+            case (DType.UInt8, _): ConvertFromUInt8(src.Span<byte>(), dst); break;
             default: throw new InvalidOperationException($"To: no conversion from {DTypeName(src.DType)} to {DTypeName(dst.DType)}.");
         }
     }

@@ -46,6 +46,7 @@ public sealed partial class Tensor
     /// <summary>Runs a binary kernel over broadcast operands, without recording. Rows of the last dimension go to the kernel whole.</summary>
     private static Tensor BinaryRaw(Tensor a, Tensor b, string op, DType dt, Action<Tensor, Tensor, Tensor, int, int, int, int, int> rowKernel, DType outType)
     {
+        RefuseUInt8(a, op); RefuseUInt8(b, op);
         var shape = BroadcastShapes(a.Dims, b.Dims, op);
         var ac = a.Detach().To(dt).Contiguous();
         var bc = b.Detach().To(dt).Contiguous();
@@ -89,6 +90,7 @@ public sealed partial class Tensor
 
     private static Tensor ArithRaw(BinaryOp op, Tensor a, Tensor b, string name)
     {
+        RefuseUInt8(a, name); RefuseUInt8(b, name);
         var dt = Promote(a.DType, b.DType);
         if (dt == DType.Bool) dt = DType.Int64;
         if (dt == DType.Int64 && op is BinaryOp.Div or BinaryOp.Pow)

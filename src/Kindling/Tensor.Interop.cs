@@ -15,7 +15,7 @@ public sealed partial class Tensor
     internal static Tensor Wrap<T>(T[] data, int[] shape) where T : unmanaged
     {
         var dt = typeof(T) == typeof(float) ? DType.Float32 : typeof(T) == typeof(double) ? DType.Float64
-            : typeof(T) == typeof(long) ? DType.Int64 : DType.Bool;
+            : typeof(T) == typeof(long) ? DType.Int64 : typeof(T) == typeof(byte) ? DType.UInt8 : DType.Bool;
         return new Tensor(data, shape, dt);
     }
 

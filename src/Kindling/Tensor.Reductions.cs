@@ -21,6 +21,7 @@ public sealed partial class Tensor
 
     private Tensor ReduceRaw(ReduceOp op, int d, bool keepDim, string name)
     {
+        RefuseUInt8(this, name);
         var x = Detach().Contiguous();
         if (DType == DType.Bool) x = x.To(DType.Int64);
         var (outer, n, inner) = x.Split(d);

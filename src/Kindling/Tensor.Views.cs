@@ -200,6 +200,7 @@ public sealed partial class Tensor
             case DType.Float32: Scatter<float>(s.F32Span, dst); break;
             case DType.Float64: Scatter<double>(s.F64Span, dst); break;
             case DType.Int64: Scatter<long>(s.I64Span, dst); break;
+            case DType.UInt8: Scatter<byte>(s.Span<byte>(), dst); break;
             default: Scatter<bool>(s.BoolSpan, dst); break;
         }
     }

@@ -14,6 +14,11 @@ public enum DType
     Int64,
     /// <summary>Boolean: the masks produced by comparisons.</summary>
     Bool,
+    /// <summary>
+    /// Unsigned byte: raw image pixels (IDX, CIFAR, safetensors U8) kept at a quarter of float32's size. Storage only:
+    /// views, row gathers and conversion (<see cref="Tensor.ToFloat32"/>) work; arithmetic refuses it (see Tensor.UInt8.cs).
+    /// </summary>
+    UInt8,
 }
 
 /// <summary>Shared, versioned backing array of one or more tensors (views share it).</summary>
@@ -29,7 +34,7 @@ internal sealed class Storage
 
 /// <summary>
 /// An n-dimensional, row-major, strided array of <see cref="DType.Float32"/>, <see cref="DType.Float64"/>,
-/// <see cref="DType.Int64"/> or <see cref="DType.Bool"/> values with PyTorch semantics and reverse-mode autograd.
+/// <see cref="DType.Int64"/>, <see cref="DType.Bool"/> or <see cref="DType.UInt8"/> values with PyTorch semantics and reverse-mode autograd.
 /// Tensors are plain managed objects: there is nothing to dispose.
 /// </summary>
 public sealed partial class Tensor
@@ -141,6 +146,7 @@ public sealed partial class Tensor
         DType.Float32 => "float32",
         DType.Float64 => "float64",
         DType.Int64 => "int64",
+        DType.UInt8 => "uint8",
         _ => "bool",
     };
 
@@ -170,6 +176,7 @@ public sealed partial class Tensor
             case DType.Float32: CopyStrided<float>(src, dst.F32Span); break;
             case DType.Float64: CopyStrided<double>(src, dst.F64Span); break;
             case DType.Int64: CopyStrided<long>(src, dst.I64Span); break;
+            case DType.UInt8: CopyStrided<byte>(src, dst.Span<byte>()); break;
             default: CopyStrided<bool>(src, dst.BoolSpan); break;
         }
     }
@@ -209,6 +216,7 @@ public sealed partial class Tensor
             DType.Float32 => c.F32Span.ToArray(),
             DType.Float64 => Array.ConvertAll(c.F64Span.ToArray(), v => (float)v),
             DType.Int64 => Array.ConvertAll(c.I64Span.ToArray(), v => (float)v),
+            DType.UInt8 => Array.ConvertAll(c.Span<byte>().ToArray(), v => (float)v),
             _ => Array.ConvertAll(c.BoolSpan.ToArray(), v => v ? 1f : 0f),
         };
     }
@@ -222,6 +230,7 @@ public sealed partial class Tensor
             DType.Float32 => Array.ConvertAll(c.F32Span.ToArray(), v => (double)v),
             DType.Float64 => c.F64Span.ToArray(),
             DType.Int64 => Array.ConvertAll(c.I64Span.ToArray(), v => (double)v),
+            DType.UInt8 => Array.ConvertAll(c.Span<byte>().ToArray(), v => (double)v),
             _ => Array.ConvertAll(c.BoolSpan.ToArray(), v => v ? 1.0 : 0.0),
         };
     }
@@ -235,6 +244,7 @@ public sealed partial class Tensor
             DType.Int64 => c.I64Span.ToArray(),
             DType.Float32 => Array.ConvertAll(c.F32Span.ToArray(), v => (long)v),
             DType.Float64 => Array.ConvertAll(c.F64Span.ToArray(), v => (long)v),
+            DType.UInt8 => Array.ConvertAll(c.Span<byte>().ToArray(), v => (long)v),
             _ => Array.ConvertAll(c.BoolSpan.ToArray(), v => v ? 1L : 0L),
         };
     }
@@ -258,7 +268,7 @@ public sealed partial class Tensor
     {
         var vals = ToDoubleArray();
         var sb = new StringBuilder("tensor(");
-        bool intLike = DType is DType.Int64 or DType.Bool;
+        bool intLike = DType is DType.Int64 or DType.Bool or DType.UInt8;
         bool allInt = !intLike && vals.All(v => double.IsFinite(v) && v == Math.Floor(v) && Math.Abs(v) < 1e8);
         string Fmt(double v)
         {
@@ -295,6 +305,7 @@ public sealed partial class Tensor
             Rec(0, 7);
         }
         if (DType == DType.Float64) sb.Append(", dtype=torch.float64");
+        if (DType == DType.UInt8) sb.Append(", dtype=torch.uint8");
         if (RequiresGrad) sb.Append(GradFn != null ? $", grad_fn=<{GradFn.Name}>" : ", requires_grad=True");
         sb.Append(") shape=").Append(ShapeString);
         return sb.ToString();

@@ -212,7 +212,7 @@ public class SafetensorsTests
     }
 
     [Fact]
-    public void IntegerTypesWidenToInt64()
+    public void IntegerTypesWidenToInt64ExceptU8WhichStaysUInt8()
     {
         var data = new List<byte>();
         foreach (int v in new[] { int.MinValue, -1, 0, int.MaxValue }) data.AddRange(BitConverter.GetBytes(v));          // I32 0..16
@@ -230,7 +230,7 @@ public class SafetensorsTests
              "i8":{"dtype":"I8","shape":[3],"data_offsets":[32,35]},
              "u8":{"dtype":"U8","shape":[2,2],"data_offsets":[35,39]}}
             """, data.ToArray()));
-        foreach (var t in file.Tensors.Values) Assert.Equal(DType.Int64, t.DType);
+        foreach (var (name, t) in file.Tensors) Assert.Equal(name == "u8" ? DType.UInt8 : DType.Int64, t.DType);
         Assert.Equal([int.MinValue, -1L, 0, int.MaxValue], file.Tensors["i32"].ToInt64Array());
         Assert.Equal([2, 2], file.Tensors["i32"].Shape);
         Assert.Equal([0L, uint.MaxValue], file.Tensors["u32"].ToInt64Array());
@@ -528,7 +528,7 @@ public class SafetensorsTests
             Assert.Equal(p.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()), t.Shape);
             string torchType = p.Value.GetProperty("dtype").GetString()!;
             var want = p.Value.GetProperty("values").EnumerateArray().Select(x => x.GetDouble()).ToArray();
-            var kind = torchType is "float32" or "float16" or "bfloat16" ? DType.Float32 : DType.Int64;
+            var kind = torchType is "float32" or "float16" or "bfloat16" ? DType.Float32 : torchType == "uint8" ? DType.UInt8 : DType.Int64;
             Assert.Equal(kind, t.DType);
             // float16/bfloat16 → float32 → double is exact, as is torch's own .double(): compare bit for bit.
             Assert.Equal(want.Select(BitConverter.DoubleToInt64Bits), t.ToDoubleArray().Select(BitConverter.DoubleToInt64Bits));

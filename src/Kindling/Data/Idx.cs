@@ -30,6 +30,13 @@ public static class Idx
     /// </summary>
     public static Tensor ReadImages(string path, bool scale = true) => FromFile(path, Want.Float, scale);
 
+    /// <summary>
+    /// Reads an IDX file of unsigned bytes (type 0x08: MNIST and Fashion-MNIST images) as a uint8 tensor with the
+    /// header's shape, one byte per pixel: a quarter of <see cref="ReadImages"/>' float32. Convert per batch
+    /// (<see cref="TensorDataset.FeatureDivisor"/>, or <c>x.ToFloat32() / 255</c>). Other element types are refused.
+    /// </summary>
+    public static Tensor ReadBytes(string path) => FromFile(path, Want.Bytes, scale: false);
+
     /// <summary>Reads a one-dimensional IDX file of integer class labels as int64 (N).</summary>
     public static Tensor ReadLabels(string path) => FromFile(path, Want.Labels, scale: false);
 
@@ -41,7 +48,7 @@ public static class Idx
         return Load(ms, source, Want.Natural, scale: false);
     }
 
-    private enum Want { Natural, Float, Labels }
+    private enum Want { Natural, Float, Labels, Bytes }
 
     /// <summary>Deflate cannot expand data by more than about 1032:1; a declared size beyond that cannot be in the file.</summary>
     private const long MaxDeflateRatio = 1032;
@@ -148,8 +155,14 @@ public static class Idx
             if (type is 0x0D or 0x0E)
                 throw new DataException($"{source}: a label file must hold integers, but the IDX header says {TypeName(type)}.");
         }
-        var outType = want == Want.Float ? DType.Float32 : want == Want.Labels ? DType.Int64 : type switch { 0x0D => DType.Float32, 0x0E => DType.Float64, _ => DType.Int64 };
-        int outSize = outType == DType.Float32 ? 4 : 8;
+        if (want == Want.Bytes && type != 0x08)
+            throw new DataException($"{source}: ReadBytes reads unsigned-byte images (IDX type 0x08), but the header says {TypeName(type)}; use Idx.ReadImages or Idx.Read for this file.");
+        var outType = want switch
+        {
+            Want.Float => DType.Float32, Want.Labels => DType.Int64, Want.Bytes => DType.UInt8,
+            _ => type switch { 0x0D => DType.Float32, 0x0E => DType.Float64, _ => DType.Int64 },
+        };
+        int outSize = outType switch { DType.Float32 => 4, DType.UInt8 => 1, _ => 8 };
         if (count > Array.MaxLength)
             throw new DataException($"{source}: the IDX header says {shape} = {count} elements, more than one tensor holds ({Array.MaxLength}).");
         long outBytes = (long)count * outSize;
@@ -157,7 +170,7 @@ public static class Idx
         if (outBytes > available * 0.8)
             throw new DataException($"{source}: the IDX header says {shape}, {outBytes / 1e9:F1} GB as {Tensor.DTypeName(outType)}, but only {available / 1e9:F1} GB of memory is available.");
         int n = (int)count;
-        Array result = outType switch { DType.Float32 => new float[n], DType.Float64 => new double[n], _ => new long[n] };
+        Array result = outType switch { DType.Float32 => new float[n], DType.Float64 => new double[n], DType.UInt8 => new byte[n], _ => new long[n] };
         // Stream the payload in chunks of whole elements, converting as it comes: the raw bytes are never held whole.
         var chunk = new byte[Math.Max(size, (1 << 16) / size * size)];
         long done = 0;
@@ -177,6 +190,7 @@ public static class Idx
             float[] f => Tensor.Wrap(f, dims),
             double[] d => Tensor.Wrap(d, dims),
             long[] l => Tensor.Wrap(l, dims),
+            byte[] u => Tensor.Wrap(u, dims),
             _ => throw new InvalidOperationException(),
         };
     }
@@ -185,6 +199,9 @@ public static class Idx
     {
         switch (result)
         {
+            case byte[] r:
+                s[..count].CopyTo(r.AsSpan(at, count));
+                break;
             case float[] r:
                 switch (type)
                 {

@@ -6,13 +6,16 @@ namespace Kindling.Data;
 /// </summary>
 public sealed class LabeledData
 {
-    /// <summary>Bundles the parts. Features must be (N, F) float32 and targets (N) or (N, k) with the same N.</summary>
+    /// <summary>
+    /// Bundles the parts. Features must be (N, F) float32, or uint8 (images as stored, read as value /
+    /// <see cref="FeatureDivisor"/>), and targets (N) or (N, k) with the same N.
+    /// </summary>
     public LabeledData(Tensor features, Tensor targets, IReadOnlyList<string> featureNames, IReadOnlyList<string> targetNames, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(targets);
-        if (features.Rank != 2 || features.DType != DType.Float32)
-            throw new ArgumentException($"LabeledData: features must be a float32 (N, F) matrix, got {Tensor.DTypeName(features.DType)} {features.ShapeString}.", nameof(features));
+        if (features.Rank != 2 || features.DType is not (DType.Float32 or DType.UInt8))
+            throw new ArgumentException($"LabeledData: features must be a float32 (or uint8) (N, F) matrix, got {Tensor.DTypeName(features.DType)} {features.ShapeString}.", nameof(features));
         if (targets.Rank is < 1 or > 2 || targets.Size(0) != features.Size(0))
             throw new ArgumentException($"LabeledData: targets must be (N) or (N, k) with N = {features.Size(0)}, got {targets.ShapeString}.", nameof(targets));
         if (featureNames.Count != features.Size(1))
@@ -24,8 +27,11 @@ public sealed class LabeledData
         ClassNames = classNames;
     }
 
-    /// <summary>The features, float32 (N, F).</summary>
+    /// <summary>The features, float32 (N, F), or uint8 images as stored (see <see cref="FeatureDivisor"/>).</summary>
     public Tensor Features { get; }
+
+    /// <summary>What each feature value means divided by: 1 for float32 features, 255 for uint8 pixels in [0, 1].</summary>
+    public float FeatureDivisor { get; init; } = 1f;
 
     /// <summary>The targets: int64 (N) class indices, or float32 (N) / (N, k) values.</summary>
     public Tensor Targets { get; }
@@ -46,5 +52,5 @@ public sealed class LabeledData
     public int NumClasses => ClassNames?.Count ?? 0;
 
     /// <summary>The samples as a <see cref="TensorDataset"/> (sharing the tensors, carrying the feature and class names).</summary>
-    public TensorDataset ToDataset() => new(Features, Targets) { FeatureNames = FeatureNames, ClassNames = ClassNames };
+    public TensorDataset ToDataset() => new(Features, Targets) { FeatureNames = FeatureNames, ClassNames = ClassNames, FeatureDivisor = FeatureDivisor };
 }

@@ -2,7 +2,7 @@ namespace Kindling.Data;
 
 /// <summary>
 /// Per-column standardization, z = (x − mean) / std, like scikit-learn's <c>StandardScaler</c>: the statistics are
-/// the column means and population standard deviations (ddof 0) of the data passed to <see cref="Fit"/>, and columns
+/// the column means and population standard deviations (ddof 0) of the data passed to <see cref="Fit(Tensor)"/>, and columns
 /// whose std is 0 get std 1 so they map to 0 instead of NaN. Fit on the training split only and transform every
 /// split with those statistics, so no information from validation or test data leaks into training.
 /// </summary>
@@ -62,6 +62,62 @@ public sealed class Standardize
             std[j] = s == 0 ? 1 : s;
         }
         return new Standardize(mean, std);
+    }
+
+    /// <summary>
+    /// Fits on the samples of <paramref name="trainData"/> (its features as a <see cref="DataLoader"/> would batch them,
+    /// flattened to <see cref="Dataset.FeatureSize"/> columns) without ever holding them as one matrix: two streaming
+    /// passes, one row at a time, with the same float64 sums in the same order as <see cref="Fit(Tensor)"/> over the
+    /// stacked rows, so both give identical statistics. Fit on a <see cref="Subset"/> of the training indices to keep
+    /// one copy of the data in memory.
+    /// </summary>
+    public static Standardize Fit(Dataset trainData)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        int f = trainData.FeatureSize, rows = trainData.Count;
+        if (rows == 0 || f == 0)
+            throw new ArgumentException($"Standardize.Fit: cannot fit on an empty dataset ({rows} samples of {f} features).", nameof(trainData));
+        var row = new float[f];
+        var mean = new double[f];
+        var m2 = new double[f];
+        for (int r = 0; r < rows; r++)
+        {
+            trainData.CopyFeatures(r, row);
+            for (int j = 0; j < f; j++) mean[j] += row[j];
+        }
+        for (int j = 0; j < f; j++) mean[j] /= rows;
+        for (int r = 0; r < rows; r++)
+        {
+            trainData.CopyFeatures(r, row);
+            for (int j = 0; j < f; j++) { double d = row[j] - mean[j]; m2[j] += d * d; }
+        }
+        var std = new double[f];
+        for (int j = 0; j < f; j++)
+        {
+            double s = Math.Sqrt(m2[j] / rows);
+            std[j] = s == 0 ? 1 : s;
+        }
+        return new Standardize(mean, std);
+    }
+
+    /// <summary>
+    /// Standardises whole rows in place: <paramref name="values"/> holds one or more rows of <see cref="Features"/>
+    /// float32 values, each becoming (x − mean) / std with the float32 statistics — the same numbers
+    /// <see cref="Transform"/> gives, with no new array (for transforming batch by batch).
+    /// </summary>
+    public void TransformInPlace(Span<float> values)
+    {
+        int f = _mean.Length;
+        if (f == 0 || values.Length % f != 0)
+            throw new ArgumentException($"Standardize.TransformInPlace: {values.Length} values are not whole rows of {f} features.", nameof(values));
+        var mean = Mean.DenseData<float>();
+        var std = Std.DenseData<float>();
+        for (int o = 0; o < values.Length; o += f)
+        {
+            var row = values.Slice(o, f);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(row, mean, row);
+            System.Numerics.Tensors.TensorPrimitives.Divide(row, std, row);
+        }
     }
 
     /// <summary>Returns (x − <see cref="Mean"/>) / <see cref="Std"/> column-wise for any tensor whose last dimension is F. Float64 input stays float64; other input becomes float32.</summary>

@@ -53,11 +53,11 @@ public sealed class SafetensorsFile
 /// strings), then the data buffer. Offsets are relative to the buffer; data is little-endian and row-major.
 /// </para>
 /// <para>
-/// Writing: float32 → <c>F32</c>, float64 → <c>F64</c>, int64 → <c>I64</c>, bool → <c>BOOL</c>; the header is padded
+/// Writing: float32 → <c>F32</c>, float64 → <c>F64</c>, int64 → <c>I64</c>, uint8 → <c>U8</c>, bool → <c>BOOL</c>; the header is padded
 /// with spaces so the buffer starts 8-byte aligned, and tensors are laid out by decreasing element size then by name,
 /// as the reference writer does. Reading: <c>F32</c>, <c>F16</c> and <c>BF16</c> → float32 (exactly);
-/// <c>F64</c> → float64; <c>I64</c>, <c>I32</c>, <c>I16</c>, <c>I8</c>, <c>U32</c>, <c>U16</c>, <c>U8</c> → int64;
-/// <c>BOOL</c> → bool.
+/// <c>F64</c> → float64; <c>U8</c> → uint8 (as stored: image bytes stay 1 byte each); <c>I64</c>, <c>I32</c>,
+/// <c>I16</c>, <c>I8</c>, <c>U32</c>, <c>U16</c> → int64; <c>BOOL</c> → bool.
 /// </para>
 /// <para>
 /// Reading is strict; each of these throws <see cref="SafetensorsException"/>: a file shorter than 8 bytes; a header
@@ -94,6 +94,7 @@ public static class Safetensors
         StType.F64 => DType.Float64,
         StType.F32 or StType.F16 or StType.BF16 => DType.Float32,
         StType.Bool => DType.Bool,
+        StType.U8 => DType.UInt8,
         _ => DType.Int64,
     };
 
@@ -107,6 +108,7 @@ public static class Safetensors
         DType.Float32 => StType.F32,
         DType.Float64 => StType.F64,
         DType.Int64 => StType.I64,
+        DType.UInt8 => StType.U8,
         _ => StType.Bool,
     };
 
@@ -277,6 +279,7 @@ public static class Safetensors
                             if (BitConverter.IsLittleEndian) { s.Write(MemoryMarshal.AsBytes(t.I64Span.Slice(at, n))); continue; }
                             for (int i = 0; i < n; i++) BinaryPrimitives.WriteInt64LittleEndian(dst[(8 * i)..], t.I64Span[at + i]);
                             break;
+                        case StType.U8: s.Write(t.Span<byte>().Slice(at, n)); continue;
                         default:
                         {
                             var src = t.BoolSpan.Slice(at, n);
@@ -422,8 +425,8 @@ public static class Safetensors
     }
 
     /// <summary>
-    /// Refuses a file whose decoded tensors cannot fit in memory before allocating any of them. Kindling has no 8- to
-    /// 32-bit integer dtypes, so I8/U8/I16/U16/I32/U32 widen to int64 (U8 takes 8× its file size) and F16/BF16 to
+    /// Refuses a file whose decoded tensors cannot fit in memory before allocating any of them. U8 stays one byte per
+    /// element; Kindling has no other 8- to 32-bit integer dtypes, so I8/I16/U16/I32/U32 widen to int64 and F16/BF16 to
     /// float32: the check is on the decoded size, which the message states.
     /// </summary>
     private static void CheckMemory(List<Entry> entries, string? only, string source)
@@ -431,7 +434,7 @@ public static class Safetensors
         long decoded = 0;
         foreach (var e in entries)
             if (only == null || e.Name == only)
-                decoded += (long)e.Count * (KindlingType(e.Type) switch { DType.Float32 => 4, DType.Bool => 1, _ => 8 });
+                decoded += (long)e.Count * (KindlingType(e.Type) switch { DType.Float32 => 4, DType.Bool or DType.UInt8 => 1, _ => 8 });
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (decoded > available * 0.8)
             throw Err(source, $"the tensors need {decoded / 1e9:F1} GB once decoded (narrow integer types widen to int64), but only {available / 1e9:F1} GB of memory is available.");
@@ -461,6 +464,7 @@ public static class Safetensors
         DType.Float32 => new float[e.Count],
         DType.Float64 => new double[e.Count],
         DType.Int64 => new long[e.Count],
+        DType.UInt8 => new byte[e.Count],
         _ => new bool[e.Count],
     };
 
@@ -535,11 +539,8 @@ public static class Safetensors
                 break;
             }
             case StType.U8:
-            {
-                var d = ((long[])dst).AsSpan(at, n);
-                for (int i = 0; i < n; i++) d[i] = src[i];
+                src.CopyTo(((byte[])dst).AsSpan(at, n));
                 break;
-            }
             default:
             {
                 var d = ((bool[])dst).AsSpan(at, n);
