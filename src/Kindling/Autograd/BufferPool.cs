@@ -54,7 +54,9 @@ internal static class BufferPool
         DType.Float32 => Rent<float>(n),
         DType.Float64 => Rent<double>(n),
         DType.Int64 => new long[n],
-        _ => new bool[n],
+        DType.UInt8 => new byte[n],
+        DType.Bool => new bool[n],
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "BufferPool.Rent: unknown dtype."),
     };
 
     /// <summary>Gives an array back. The caller guarantees that nothing references it any more.</summary>
