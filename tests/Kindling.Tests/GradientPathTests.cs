@@ -76,6 +76,36 @@ public class GradientPathTests
     }
 
     /// <summary>Intermediates the user built outside Sequential are theirs: later steps never reuse their buffers.</summary>
+    /// <summary>
+    /// A fused loss's gradient computed in its forward is handed to the engine (GradSink.AddOwned): adopted as the
+    /// input's gradient when it has none (a gradient the user then holds must never be recycled), added when it has one,
+    /// and equal to the separate backward's (upstream gradient 2 takes that path) in both cases.
+    /// </summary>
+    [Theory]
+    [InlineData("ce")]
+    [InlineData("bce")]
+    public void EarlyLossGradientIsAdoptedOrAddedNeverRecycledUnderTheUser(string loss)
+    {
+        var g = new Generator(11);
+        var x = Tensor.Randn([64, 40], g).RequiresGrad_();
+        var t = loss == "ce" ? Tensor.RandInt(0, 40, [64], g) : Tensor.Rand([64, 40], g);
+        Tensor L() => loss == "ce" ? Functional.CrossEntropy(x, t) : Functional.BinaryCrossEntropyWithLogits(x, t);
+        L().Backward();
+        var held = x.Grad!;
+        var first = held.ToArray();
+        // The separate backward with upstream gradient 2 gives twice the early gradient.
+        x.Grad = null;
+        L().Backward(Tensor.Scalar(2f));
+        var twice = x.Grad!.ToArray();
+        for (int i = 0; i < first.Length; i++) Assert.Equal(2 * first[i], twice[i], 1e-6f);
+        // Accumulation into an existing gradient, then many more steps: the held gradient never changes.
+        L().Backward();
+        var sum = x.Grad!.ToArray();
+        for (int i = 0; i < first.Length; i++) Assert.Equal(3 * first[i], sum[i], 1e-6f);
+        for (int k = 0; k < 20; k++) { x.Grad = null; L().Backward(); }
+        Assert.Equal(first, held.ToArray());
+    }
+
     [Fact]
     public void HandBuiltIntermediatesAreNotRecycled()
     {

@@ -190,6 +190,9 @@ internal sealed class BackwardPass
     private static T[]? Dense<T>(Tensor g, Tensor like) where T : unmanaged =>
         g.Storage.Data is T[] arr && g.Offset == 0 && arr.Length == g.NumEl && g.IsContiguous && g.Dims.AsSpan().SequenceEqual(like.Dims) ? arr : null;
 
+    /// <summary>See <see cref="GradSink.AddOwned"/>.</summary>
+    internal Tensor TakeOwnership(Tensor t) => Own(t);
+
     private Tensor Own(Tensor t)
     {
         if (t.Offset == 0 && t.Storage.Data.Length == t.NumEl && t.Storage.GradLeaf == null) _owned.TryAdd(t.Storage, 0);

@@ -40,6 +40,18 @@ internal sealed class GradSink
     }
 
     /// <summary>
+    /// Hands over <paramref name="grad"/>, a dense gradient (input <paramref name="i"/>'s shape) whose buffer the closure
+    /// rented from the <see cref="BufferPool"/> and that nothing else refers to (e.g. a fused loss's gradient computed in
+    /// its forward): the engine owns it from now on — adopts it as the input's gradient when there is none, or adds it
+    /// and recycles it. Never pass a tensor the user can reach.
+    /// </summary>
+    public void AddOwned(int i, Tensor grad)
+    {
+        if (Node.Inputs[i] == null) { BufferPool.Return(grad.Storage.Data); return; }
+        _pass.Deferred.Add((i, _pass.TakeOwnership(grad)));
+    }
+
+    /// <summary>
     /// The dense buffer (row-major, input <paramref name="i"/>'s shape) to write its gradient into: overwrite every
     /// element when <paramref name="accumulate"/> is false, add into it when true.
     /// </summary>

@@ -165,8 +165,8 @@ public static partial class Functional
         var r = Autograd.Record(y, "CrossEntropyBackward", [x2], (g, sink) =>
         {
             // Handed out once: a second backward (retain_graph) must not get a buffer the engine may have adopted.
-            // The early gradient is handed to the engine, which adopts it as x's gradient or adds it and drops it.
-            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.Add(0, Tensor.Wrap(e, [n, c])); return; }
+            // The early gradient is handed to the engine, which adopts it as x's gradient or adds it and recycles it.
+            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.AddOwned(0, Tensor.Wrap(e, [n, c])); return; }
             if (early != null) { BufferPool.Return(early); early = null; }
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, sink.Overwrite<T>(0));
@@ -371,7 +371,7 @@ public static partial class Functional
         var shape = input.Dims;
         return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], (g, sink) =>
         {
-            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.Add(0, Tensor.Wrap(e, shape)); return; }
+            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.AddOwned(0, Tensor.Wrap(e, shape)); return; }
             if (early != null) { BufferPool.Return(early); early = null; }
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
             // The kernel writes every element of both, straight into the engine's buffers.
