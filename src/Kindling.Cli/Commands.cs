@@ -31,6 +31,7 @@ public static class Commands
         try
         {
             var p = ProblemBuilder.Build(c);
+            MemProbe.At("built");
             if (resume && recorded != null && recorded != p.DataSha256)
                 throw new UserError($"--resume {dir}: the data '{c.Data}' differs from the data the run was trained on (its SHA-256 changed), so the run cannot continue on the same split.");
             var loss = LossChoice.Choose(p, c);
@@ -57,11 +58,13 @@ public static class Commands
             started = true;
             var r = Trainer.Run(c, p, loss, dir, output, resume);
             if (!main) return r.Interrupted ? 130 : 0;
+            MemProbe.At("trained");
             Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
             Trainer.WriteCurves(dir, r.Epochs, r.Steps);
             if (!r.Interrupted) WriteTestMetrics(dir, r.Test);
             var diagnosis = Diagnose(c, r);
             WriteRunReport(dir, c, p, loss, r, layers, diagnosis);
+            MemProbe.At("report");
             if (r.Interrupted)
             {
                 output.Info($"interrupted: checkpoint saved in {dir}; continue with: kindling train --resume {dir}");
@@ -194,8 +197,11 @@ public static class Commands
                 [new Series("model", pr.Select(q => q.X).ToList(), pr.Select(q => q.Y).ToList())]),
                 $"Precision against recall of the positive class '{p.ClassNames[1]}' as the threshold falls."));
         }
-        if (r.Test.Values is var (truth, pred))
+        if (r.Test.Values is var (allTruth, allPred))
         {
+            // At most ~5,000 points (every k-th test row): a scatter of 200,000 points makes a report of tens of MB.
+            int every = Math.Max(1, (allTruth.Length + 4999) / 5000);
+            float[] truth = allTruth.Where((_, i) => i % every == 0).ToArray(), pred = allPred.Where((_, i) => i % every == 0).ToArray();
             double lo = Math.Min(truth.Min(), pred.Min()), hi = Math.Max(truth.Max(), pred.Max());
             charts.Add(new(SvgPlot.LineChart("Predicted vs actual (test)", $"actual {p.TargetNames.FirstOrDefault()}", "predicted",
                 [new Series("test rows", truth.Select(v => (double)v).ToList(), pred.Select(v => (double)v).ToList(), Markers: true), new Series("perfect", [lo, hi], [lo, hi], Dashed: true)]),

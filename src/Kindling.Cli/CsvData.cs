@@ -62,8 +62,18 @@ public static class CsvData
 
     public static Source LoadSource(string path, string[] targets, string? taskHint, CsvOptions options, TrainConfig? c)
     {
+        var source = LoadTable(path, targets, taskHint, options, c);
+        // The table (its columns: as large as the features) is garbage once the tensors are built; collecting it now,
+        // before the splits and the model allocate, keeps it from adding to the peak resident size of a large file.
+        if (source.Data.Features.NumEl >= 1 << 22) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return source;
+    }
+
+    private static Source LoadTable(string path, string[] targets, string? taskHint, CsvOptions options, TrainConfig? c)
+    {
         // The target's exact values decide the task and the class names; the features are float32 anyway.
         var t = Open(path, options with { ExactColumns = targets.Length > 0 ? targets : new HashSet<string>(DefaultTargets, StringComparer.OrdinalIgnoreCase) });
+        MemProbe.At("table");
         if (t.RowCount == 0) throw new UserError($"{path}: the file has a header but no data rows.");
         if (targets.Length == 0)
         {
@@ -88,7 +98,9 @@ public static class CsvData
         {
             RefuseNonFeatures(t, features, path);
             CapCategories(t, path, features);
+            MemProbe.At("refuse");
             var kind = Kind(t, targets, taskHint, options);
+            MemProbe.At("kind");
             data = t.ToData(targets, kind, features);
         }
         catch (DataException e) { throw new UserError(CliHint(e.Message)); }
@@ -166,13 +178,24 @@ public static class CsvData
         if (!t.IsNumeric(col)) return TargetKind.Classification;
         // The table's own notion of missing (empty, NA, NaN, nan, ...), so the task never depends on how a gap is spelled;
         // words, Infinity and float32-overflowing numbers in a numeric target are data errors naming their row.
-        var values = t.NumericValues(col).Where(v => !double.IsNaN(v)).ToList();
-        if (values.Count == 0) return TargetKind.Regression;
-        bool integral = values.All(v => double.IsFinite(v) && v == Math.Floor(v));
-        var freq = values.GroupBy(v => v).Select(g => g.Count()).ToList();
+        // One pass without copying the column: real values settle it at once; whole numbers are counted by value.
+        var all = t.NumericValues(col);
+        var freqByValue = new Dictionary<double, int>();
+        int present = 0;
+        bool integral = true;
+        foreach (var v in all)
+        {
+            if (double.IsNaN(v)) continue;
+            present++;
+            if (!(double.IsFinite(v) && v == Math.Floor(v))) { integral = false; break; }
+            freqByValue[v] = freqByValue.GetValueOrDefault(v) + 1;
+        }
+        if (present == 0) return TargetKind.Regression;
+        if (!integral) return TargetKind.Regression;
+        var freq = freqByValue.Values.ToList();
         int distinct = freq.Count;
-        bool counts = integral && values.All(v => v >= 0) && distinct > 10 && freq.Max() >= 20 * freq.Min();
-        return integral && !counts && distinct <= Math.Max(2, Math.Min(50, values.Count / 5)) ? TargetKind.Classification : TargetKind.Regression;
+        bool counts = freqByValue.Keys.All(v => v >= 0) && distinct > 10 && freq.Max() >= 20 * freq.Min();
+        return !counts && distinct <= Math.Max(2, Math.Min(50, present / 5)) ? TargetKind.Classification : TargetKind.Regression;
     }
 
     /// <summary>True when a regression target holds non-negative whole numbers (counts: visits, events, sales).</summary>
