@@ -31,7 +31,6 @@ public static class Commands
         try
         {
             var p = ProblemBuilder.Build(c);
-            MemProbe.At("built");
             if (resume && recorded != null && recorded != p.DataSha256)
                 throw new UserError($"--resume {dir}: the data '{c.Data}' differs from the data the run was trained on (its SHA-256 changed), so the run cannot continue on the same split.");
             var loss = LossChoice.Choose(p, c);
@@ -58,13 +57,11 @@ public static class Commands
             started = true;
             var r = Trainer.Run(c, p, loss, dir, output, resume);
             if (!main) return r.Interrupted ? 130 : 0;
-            MemProbe.At("trained");
             Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
             Trainer.WriteCurves(dir, r.Epochs, r.Steps);
             if (!r.Interrupted) WriteTestMetrics(dir, r.Test);
             var diagnosis = Diagnose(c, r);
             WriteRunReport(dir, c, p, loss, r, layers, diagnosis);
-            MemProbe.At("report");
             if (r.Interrupted)
             {
                 output.Info($"interrupted: checkpoint saved in {dir}; continue with: kindling train --resume {dir}");

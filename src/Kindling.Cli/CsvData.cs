@@ -73,7 +73,6 @@ public static class CsvData
     {
         // The target's exact values decide the task and the class names; the features are float32 anyway.
         var t = Open(path, options with { ExactColumns = targets.Length > 0 ? targets : new HashSet<string>(DefaultTargets, StringComparer.OrdinalIgnoreCase) });
-        MemProbe.At("table");
         if (t.RowCount == 0) throw new UserError($"{path}: the file has a header but no data rows.");
         if (targets.Length == 0)
         {
@@ -98,9 +97,7 @@ public static class CsvData
         {
             RefuseNonFeatures(t, features, path);
             CapCategories(t, path, features);
-            MemProbe.At("refuse");
             var kind = Kind(t, targets, taskHint, options);
-            MemProbe.At("kind");
             data = t.ToData(targets, kind, features);
         }
         catch (DataException e) { throw new UserError(CliHint(e.Message)); }

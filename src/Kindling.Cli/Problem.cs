@@ -123,7 +123,6 @@ public static class ProblemBuilder
         var csv = CsvData.Options(c);
         var src = LoadSource(c.Data, c.Target, c.Task, csv, c);
         var data = src.Data;
-        MemProbe.At("loaded");
         if (data.Count == 0) throw new UserError($"--data '{c.Data}': the dataset has no rows.");
         OptionChecks.CheckSplits(c, data.Count);
         var (task, reason) = InferTask(data, c.Task);
@@ -144,7 +143,6 @@ public static class ProblemBuilder
         var notes = new List<string>();
         var warnings = new List<string>();
         if (src.Note != null) notes.Add(src.Note);
-        MemProbe.At("task");
         var gen = new Generator(c.Seed);
         // The one copy of the features: every split below is a view of it (rows, columns), prepared batch by batch.
         var all = data.ToDataset();
@@ -218,7 +216,6 @@ public static class ProblemBuilder
             names = keepCols.Select(i => names[i]).ToArray();
         }
 
-        MemProbe.At("splits");
         // Every statistic is fitted on the training rows, streamed one row at a time (no copy of the split).
         var fill = Preprocessing.FitFill(xTrain, names, c.Missing.ToLowerInvariant());
         Standardize? scaler = null;
@@ -238,7 +235,6 @@ public static class ProblemBuilder
         xTrain = xTrain.With(prep, scaleY ? prep.ScaleTarget(xTrain.Targets) : null);
         xTest = xTest.With(prep, scaleY ? prep.ScaleTarget(xTest.Targets) : null);
         xVal = xVal?.With(prep, scaleY ? prep.ScaleTarget(xVal.Targets) : null);
-        MemProbe.At("prep");
         return new Problem
         {
             Task = task, TaskReason = reason,

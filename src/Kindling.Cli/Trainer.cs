@@ -195,9 +195,7 @@ public static class Trainer
                     }
                 }
                 if (stop != null || interrupted) break;
-                MemProbe.At("epoch trained");
                 var trainEval = Evaluation.Run(model, loss, p, p.XTrain, p.YTrain);
-                MemProbe.At("train eval");
                 var valEval = p.XVal != null ? Evaluation.Run(model, loss, p, p.XVal, p.YVal!) : null;
                 double monitored = valEval?.Loss ?? trainEval.Loss;
                 var row = new EpochRow(epoch + 1, trainEval.Loss, trainEval.Main.Value, valEval?.Loss ?? double.NaN, valEval?.Main.Value ?? double.NaN,
