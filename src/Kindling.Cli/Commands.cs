@@ -194,8 +194,11 @@ public static class Commands
                 [new Series("model", pr.Select(q => q.X).ToList(), pr.Select(q => q.Y).ToList())]),
                 $"Precision against recall of the positive class '{p.ClassNames[1]}' as the threshold falls."));
         }
-        if (r.Test.Values is var (truth, pred))
+        if (r.Test.Values is var (allTruth, allPred))
         {
+            // At most ~5,000 points (every k-th test row): a scatter of 200,000 points makes a report of tens of MB.
+            int every = Math.Max(1, (allTruth.Length + 4999) / 5000);
+            float[] truth = allTruth.Where((_, i) => i % every == 0).ToArray(), pred = allPred.Where((_, i) => i % every == 0).ToArray();
             double lo = Math.Min(truth.Min(), pred.Min()), hi = Math.Max(truth.Max(), pred.Max());
             charts.Add(new(SvgPlot.LineChart("Predicted vs actual (test)", $"actual {p.TargetNames.FirstOrDefault()}", "predicted",
                 [new Series("test rows", truth.Select(v => (double)v).ToList(), pred.Select(v => (double)v).ToList(), Markers: true), new Series("perfect", [lo, hi], [lo, hi], Dashed: true)]),

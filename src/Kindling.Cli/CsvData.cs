@@ -62,7 +62,17 @@ public static class CsvData
 
     public static Source LoadSource(string path, string[] targets, string? taskHint, CsvOptions options, TrainConfig? c)
     {
-        var t = Open(path, options);
+        var source = LoadTable(path, targets, taskHint, options, c);
+        // The table (its columns: as large as the features) is garbage once the tensors are built; collecting it now,
+        // before the splits and the model allocate, keeps it from adding to the peak resident size of a large file.
+        if (source.Data.Features.NumEl >= 1 << 22) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return source;
+    }
+
+    private static Source LoadTable(string path, string[] targets, string? taskHint, CsvOptions options, TrainConfig? c)
+    {
+        // The target's exact values decide the task and the class names; the features are float32 anyway.
+        var t = Open(path, options with { ExactColumns = targets.Length > 0 ? targets : new HashSet<string>(DefaultTargets, StringComparer.OrdinalIgnoreCase) });
         if (t.RowCount == 0) throw new UserError($"{path}: the file has a header but no data rows.");
         if (targets.Length == 0)
         {
@@ -113,18 +123,22 @@ public static class CsvData
     {
         foreach (var col in features)
         {
-            var cells = t.GetColumn(col).Where(s => s.Length > 0).ToList();
-            if (cells.Count == 0) continue;
             if (!t.IsNumeric(col))
             {
+                var cells = t.GetColumn(col).Where(s => s.Length > 0).ToList();
+                if (cells.Count == 0) continue;
                 int dates = cells.Take(200).Count(LooksLikeDateTime);
                 if (dates * 10 >= Math.Min(cells.Count, 200) * 9)
                     throw new UserError($"{path}: column '{col}' holds dates or times (e.g. '{cells[0]}'); one-hot encoding them would make one feature per value that means nothing for new rows. Leave it out with --drop {col} (or choose columns with --features), and add numeric columns derived from it (year, month, day of week) if they matter.");
                 if (cells.Count >= 20 && cells.Distinct(StringComparer.Ordinal).Count() == cells.Count)
                     throw new UserError($"{path}: column '{col}' has a different value on every row ({cells.Count} distinct values: an identifier such as a name or id?); one-hot encoding it gives {cells.Count} features that cannot generalise. Leave it out with --drop {col} (or choose columns with --features).");
             }
-            else if (cells.Count >= 20 && IsRowCounter(cells))
+            // Numeric columns are checked on their float32 values (no text is kept for them); the texts are read only for the message.
+            else if (t.RowCount >= 20 && IsRowCounter(t.Float32Values(col)))
+            {
+                var cells = t.GetColumn(col);
                 throw new UserError($"{path}: column '{col}' counts the rows ({cells[0]}, {cells[1]}, {cells[2]}, …) — an index column, not a feature (the model would learn the file order). Leave it out with --drop {col}.");
+            }
         }
     }
 
@@ -136,11 +150,13 @@ public static class CsvData
             DateTime.TryParseExact(s, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out _) ||
             DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out _));
 
-    private static bool IsRowCounter(List<string> cells)
+    /// <summary>True when the values are 0, 1, 2, … or 1, 2, 3, … (a missing or non-numeric cell is NaN and breaks the run).</summary>
+    private static bool IsRowCounter(IReadOnlyList<float> values)
     {
-        if (!double.TryParse(cells[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double first) || first is not (0 or 1)) return false;
-        for (int i = 0; i < cells.Count; i++)
-            if (!double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v != first + i) return false;
+        float first = values[0];
+        if (first is not (0 or 1)) return false;
+        for (int i = 0; i < values.Count; i++)
+            if (values[i] != first + i) return false;
         return true;
     }
 
@@ -159,13 +175,24 @@ public static class CsvData
         if (!t.IsNumeric(col)) return TargetKind.Classification;
         // The table's own notion of missing (empty, NA, NaN, nan, ...), so the task never depends on how a gap is spelled;
         // words, Infinity and float32-overflowing numbers in a numeric target are data errors naming their row.
-        var values = t.NumericValues(col).Where(v => !double.IsNaN(v)).ToList();
-        if (values.Count == 0) return TargetKind.Regression;
-        bool integral = values.All(v => double.IsFinite(v) && v == Math.Floor(v));
-        var freq = values.GroupBy(v => v).Select(g => g.Count()).ToList();
+        // One pass without copying the column: real values settle it at once; whole numbers are counted by value.
+        var all = t.NumericValues(col);
+        var freqByValue = new Dictionary<double, int>();
+        int present = 0;
+        bool integral = true;
+        foreach (var v in all)
+        {
+            if (double.IsNaN(v)) continue;
+            present++;
+            if (!(double.IsFinite(v) && v == Math.Floor(v))) { integral = false; break; }
+            freqByValue[v] = freqByValue.GetValueOrDefault(v) + 1;
+        }
+        if (present == 0) return TargetKind.Regression;
+        if (!integral) return TargetKind.Regression;
+        var freq = freqByValue.Values.ToList();
         int distinct = freq.Count;
-        bool counts = integral && values.All(v => v >= 0) && distinct > 10 && freq.Max() >= 20 * freq.Min();
-        return integral && !counts && distinct <= Math.Max(2, Math.Min(50, values.Count / 5)) ? TargetKind.Classification : TargetKind.Regression;
+        bool counts = freqByValue.Keys.All(v => v >= 0) && distinct > 10 && freq.Max() >= 20 * freq.Min();
+        return !counts && distinct <= Math.Max(2, Math.Min(50, present / 5)) ? TargetKind.Classification : TargetKind.Regression;
     }
 
     /// <summary>True when a regression target holds non-negative whole numbers (counts: visits, events, sales).</summary>

@@ -29,7 +29,7 @@ public enum TargetKind
 }
 
 /// <summary>How <see cref="CsvTable.Load"/> reads a file.</summary>
-public sealed class CsvOptions
+public sealed record CsvOptions
 {
     /// <summary>
     /// Field separator, an ASCII character (',' for CSV, '\t' for TSV, ';' for European-style CSV). Null (the default)
@@ -54,6 +54,15 @@ public sealed class CsvOptions
     /// Other columns are categorical when most of their present values are not numbers.
     /// </summary>
     public IReadOnlyCollection<string> CategoricalColumns { get; init; } = [];
+
+    /// <summary>
+    /// Numeric columns held as float64 rather than float32 (8 bytes a row instead of 4): the columns whose exact values
+    /// matter beyond the float32 features, typically the target (class labels, <see cref="CsvTable.NumericValues"/>).
+    /// Names are matched with the collection's own <c>Contains</c> (a <see cref="HashSet{T}"/> with
+    /// <see cref="StringComparer.OrdinalIgnoreCase"/> matches any casing). Other numeric columns still give exact
+    /// float64 values when asked, by parsing their text again, so this only saves time; features are the same either way.
+    /// </summary>
+    public IReadOnlyCollection<string> ExactColumns { get; init; } = [];
 
     /// <summary>Trim spaces around fields (true by default), so "1, 2" reads as 1 and 2.</summary>
     public bool TrimWhitespace { get; init; } = true;
