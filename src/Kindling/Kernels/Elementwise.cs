@@ -31,7 +31,7 @@ internal static class Elementwise
             case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
             case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = T.IsNaN(x[i]) ? x[i] : T.CreateTruncating(T.Sign(x[i])); break;
             case UnaryOp.Sigmoid: for (int i = 0; i < x.Length; i++) y[i] = Sigmoid(x[i]); break;
-            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+            case UnaryOp.Tanh: Simd.Map<TanhOperator, T>(x, y); break; // float64: Math.Tanh per element
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break; // IEEE maximum: NaN stays NaN, as torch.relu
             // softplus(x) = max(x, 0) + log1p(exp(-|x|)): exp never overflows and small values keep precision.
             case UnaryOp.Softplus: for (int i = 0; i < x.Length; i++) y[i] = T.Max(x[i], T.Zero) + T.LogP1(T.Exp(-T.Abs(x[i]))); break;
