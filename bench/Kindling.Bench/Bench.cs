@@ -84,6 +84,23 @@ public sealed record BenchResult(string Label, double Value, string Unit)
 public static class Timing
 {
     /// <summary>
+    /// Steady-state allocation of <paramref name="step"/>: <paramref name="warmup"/> calls, then a window of
+    /// <paramref name="steps"/> calls started on a collected heap (so garbage left by earlier cases cannot trigger a
+    /// collection in it). Returns the bytes allocated per call and the gen-2 collections in the window.
+    /// </summary>
+    public static (double BytesPerStep, int Gen2) Allocation(Action step, int warmup, int steps)
+    {
+        for (int i = 0; i < warmup; i++) step();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        long before = GC.GetTotalAllocatedBytes(true);
+        int gen2 = GC.CollectionCount(2);
+        for (int i = 0; i < steps; i++) step();
+        return ((GC.GetTotalAllocatedBytes(true) - before) / (double)steps, GC.CollectionCount(2) - gen2);
+    }
+
+    /// <summary>
     /// Median seconds per call of <paramref name="body"/>: warms up (JIT tiers, caches, worker threads),
     /// then takes <paramref name="reps"/> samples, each looping long enough (~50 ms) to swamp timer noise.
     /// </summary>

@@ -38,13 +38,7 @@ public static class CnnBench
                 k++;
             }
             double s = Timing.MedianSeconds(Step, o.Reps);
-            for (int i = 0; i < 5; i++) Step();
-            long before = GC.GetTotalAllocatedBytes(true);
-            int gen2 = GC.CollectionCount(2);
-            const int steps = 20;
-            for (int i = 0; i < steps; i++) Step();
-            double bytes = (GC.GetTotalAllocatedBytes(true) - before) / (double)steps;
-            int gen2s = GC.CollectionCount(2) - gen2;
+            var (bytes, gen2s) = Timing.Allocation(Step, warmup: 5, steps: 20);
             Add(o, results, "cnn train adam b128", batch / s, "samples/s");
             Add(o, results, "cnn train adam b128 bytes/step", bytes, "bytes");
             Add(o, results, "cnn train adam b128 gen2 in 20 steps", gen2s, "collections");

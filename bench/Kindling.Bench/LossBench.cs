@@ -27,16 +27,8 @@ public static class LossBench
             }
             double ms = Timing.MedianSeconds(Step, o.Reps) * 1e3;
             double boundMs = bytes / (copyGBs * 1e9) * 1e3;
-            for (int i = 0; i < 5; i++) Step();
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
-            long before = GC.GetTotalAllocatedBytes(true);
-            int gen2 = GC.CollectionCount(2);
             const int steps = 50;
-            for (int i = 0; i < steps; i++) Step();
-            double perStep = (GC.GetTotalAllocatedBytes(true) - before) / (double)steps;
-            int gen2s = GC.CollectionCount(2) - gen2;
+            var (perStep, gen2s) = Timing.Allocation(Step, warmup: 5, steps);
             results.Add(new BenchResult(label, ms, "ms"));
             results.Add(new BenchResult(label + " bound", boundMs, "ms"));
             results.Add(new BenchResult(label + " bytes/step", perStep, "bytes"));

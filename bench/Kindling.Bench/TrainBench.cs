@@ -52,18 +52,8 @@ public static class TrainBench
             optimizer.Step();
         }
         double s = Timing.MedianSeconds(Step, o.Reps);
-        // Steady-state allocation and collections over a fixed number of steps.
-        for (int i = 0; i < 50; i++) Step();
-        // Start the window with an empty heap, so garbage left by earlier cases cannot trigger a collection in it.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        long before = GC.GetTotalAllocatedBytes(true);
-        int gen2 = GC.CollectionCount(2);
         const int steps = 200;
-        for (int i = 0; i < steps; i++) Step();
-        double bytesPerStep = (GC.GetTotalAllocatedBytes(true) - before) / (double)steps;
-        int gen2s = GC.CollectionCount(2) - gen2;
+        var (bytesPerStep, gen2s) = Timing.Allocation(Step, warmup: 50, steps);
         double sps = batch / s;
         results.Add(new BenchResult(label, sps, "samples/s"));
         results.Add(new BenchResult(label + " bytes/step", bytesPerStep, "bytes"));

@@ -44,6 +44,12 @@ public sealed partial class Tensor
     internal readonly int[] Dims;
     internal readonly int[] Strides_;
 
+    /// <summary>
+    /// The tensor spans its whole buffer (offset 0, as many elements as the array) and the buffer is not a leaf's
+    /// gradient: the condition for the engine to adopt or recycle the buffer once nothing else can reach it.
+    /// </summary>
+    internal bool OwnsWholeBuffer => Offset == 0 && Storage.Data.Length == NumEl && Storage.GradLeaf == null;
+
     /// <summary>The element type.</summary>
     public DType DType { get; }
 

@@ -69,16 +69,18 @@ public static class Autograd
     }
 
     /// <summary>
-    /// Declares that <paramref name="t"/>'s buffer is reachable only through the graph (a value <c>Sequential</c>
-    /// passes between two built-in layers that neither keep it nor return a view of it): when backward frees the node
-    /// that produced it, every node that saved it has already run and been freed, so the buffer goes back to the
-    /// <see cref="BufferPool"/>. Ignored when the tensor has no graph or does not own its whole buffer.
+    /// Declares that <paramref name="value"/>'s buffer is dead once <paramref name="consumer"/> (the output of the one
+    /// operation that read it) exists: a value <c>Sequential</c> passes between two built-in layers that neither keep
+    /// it nor return a view of it. With a graph, the buffer goes back to the <see cref="BufferPool"/> when backward
+    /// frees the node that produced it (every node that saved it is a consumer, so has already run and been freed);
+    /// with no graph on either side (evaluation under <see cref="NoGrad"/>), at once. Ignored when the value does not
+    /// own its whole buffer, or when only the consumer recorded a node (that node may have saved the value).
     /// </summary>
-    internal static void ReleaseWithGraph(Tensor t)
+    internal static void ReleaseAfterUse(Tensor value, Tensor consumer)
     {
-        var node = t.GradFn;
-        if (node == null || node.ReleaseWhenFreed != null || t.Offset != 0 || t.Storage.Data.Length != t.NumEl || t.Storage.GradLeaf != null) return;
-        node.ReleaseWhenFreed = t.Storage.Data;
+        if (!value.OwnsWholeBuffer || ReferenceEquals(value.Storage, consumer.Storage)) return;
+        if (value.GradFn is GradNode node) { node.ReleaseWhenFreed ??= value.Storage.Data; return; }
+        if (consumer.GradFn == null) BufferPool.Return(value.Storage.Data);
     }
 
     /// <summary>

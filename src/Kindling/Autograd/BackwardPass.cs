@@ -133,7 +133,7 @@ internal sealed class BackwardPass
         if (!leaf.RequiresGrad) return;
         if (g.DType != leaf.DType) { g = g.To(leaf.DType); mayAdopt = false; }
         if (leaf.Grad != null) { AddInto(leaf.Grad, g); return; }
-        if (mayAdopt && Exclusive(g) && g.IsContiguous && g.Offset == 0 && g.Storage.Data.Length == g.NumEl)
+        if (mayAdopt && Exclusive(g) && g.IsContiguous && g.OwnsWholeBuffer)
         {
             _owned.Remove(g.Storage); // the user's from now on: never recycled
             leaf.Grad = g;
@@ -195,7 +195,7 @@ internal sealed class BackwardPass
 
     private Tensor Own(Tensor t)
     {
-        if (t.Offset == 0 && t.Storage.Data.Length == t.NumEl && t.Storage.GradLeaf == null) _owned.TryAdd(t.Storage, 0);
+        if (t.OwnsWholeBuffer) _owned.TryAdd(t.Storage, 0);
         return t;
     }
 

@@ -17,7 +17,7 @@ public sealed class GradNode
     internal DType OutputDType;
     /// <summary>Set by <see cref="Tensor.RetainGrad"/>: the non-leaf tensor whose <c>Grad</c> the engine fills.</summary>
     internal Tensor? RetainTarget;
-    /// <summary>The output's buffer, when only the graph can reach it: returned to the pool once backward frees this node (see <see cref="Autograd.ReleaseWithGraph"/>).</summary>
+    /// <summary>The output's buffer, when only the graph can reach it: returned to the pool once backward frees this node (see <see cref="Autograd.ReleaseAfterUse"/>).</summary>
     internal Array? ReleaseWhenFreed;
     /// <summary>Scratch arrays only this node's closure reads (a fused loss's row statistics): returned to the pool when backward frees it.</summary>
     internal Array[]? ScratchWhenFreed;

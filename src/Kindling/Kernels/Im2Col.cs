@@ -32,10 +32,7 @@ internal static class Im2Col
                 for (int j = 0; j < g.KW; j++)
                 {
                     var row = col.Slice(((c * g.KH + i) * g.KW + j) * ld, L);
-                    int dj = j * g.DW - g.PW;
-                    // The range of ow whose input column lies inside the image: ow·sw + dj ∈ [0, W).
-                    int owLo = dj >= 0 ? 0 : Math.Min(g.OW, (-dj + g.SW - 1) / g.SW);
-                    int owHi = Math.Max(owLo, Math.Min(g.OW, g.W - dj <= 0 ? 0 : (g.W - dj + g.SW - 1) / g.SW));
+                    var (dj, owLo, owHi) = Columns(g, j);
                     for (int oh = 0; oh < g.OH; oh++)
                     {
                         var dst = row.Slice(oh * g.OW, g.OW);
@@ -62,9 +59,7 @@ internal static class Im2Col
                 for (int j = 0; j < g.KW; j++)
                 {
                     var row = col.Slice(((c * g.KH + i) * g.KW + j) * ld, L);
-                    int dj = j * g.DW - g.PW;
-                    int owLo = dj >= 0 ? 0 : Math.Min(g.OW, (-dj + g.SW - 1) / g.SW);
-                    int owHi = Math.Max(owLo, Math.Min(g.OW, g.W - dj <= 0 ? 0 : (g.W - dj + g.SW - 1) / g.SW));
+                    var (dj, owLo, owHi) = Columns(g, j);
                     for (int oh = 0; oh < g.OH; oh++)
                     {
                         int h = oh * g.SH - g.PH + i * g.DH;
@@ -77,6 +72,18 @@ internal static class Im2Col
                     }
                 }
         }
+    }
+
+    /// <summary>
+    /// For kernel column <paramref name="j"/>: the input column offset dj = j·dw − pw, and the range [owLo, owHi) of
+    /// output columns whose input column ow·sw + dj lies inside the image (the rest read padding).
+    /// </summary>
+    private static (int Dj, int OwLo, int OwHi) Columns(in Window2d g, int j)
+    {
+        int dj = j * g.DW - g.PW;
+        int owLo = dj >= 0 ? 0 : Math.Min(g.OW, (-dj + g.SW - 1) / g.SW);
+        int owHi = Math.Max(owLo, Math.Min(g.OW, g.W - dj <= 0 ? 0 : (g.W - dj + g.SW - 1) / g.SW));
+        return (dj, owLo, owHi);
     }
 
     private static void AddInto<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, INumberBase<T>

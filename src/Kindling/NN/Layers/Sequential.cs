@@ -29,16 +29,11 @@ public sealed class Sequential : Module
         for (int i = 0; i < _layers.Count; i++)
         {
             var y = _layers[i].Call(x);
-            // Without a graph (evaluation under NoGrad, or a frozen model), a value passed between two built-in layers
-            // is dead as soon as the second has run: nothing saved it and it is neither the input nor the output.
-            if (i > 0 && x.GradFn == null && y.GradFn == null && FreshOutput(_layers[i - 1]) && FreshOutput(_layers[i])
-                && x.Offset == 0 && x.Storage.Data.Length == x.NumEl && x.Storage.GradLeaf == null && !ReferenceEquals(x.Storage, y.Storage))
-                BufferPool.Return(x.Storage.Data);
+            // A value passed between two built-in layers that return a fresh buffer and keep nothing is dead once the
+            // second has run (see Autograd.ReleaseAfterUse). User-defined layers could keep their input or output, or
+            // return a view of it, so their neighbours' values are left alone.
+            if (i > 0 && FreshOutput(_layers[i - 1]) && FreshOutput(_layers[i])) Autograd.ReleaseAfterUse(x, y);
             x = y;
-            // A value passed between two built-in layers that return a fresh buffer and keep nothing is reachable only
-            // through the graph: backward may recycle it (see Autograd.ReleaseWithGraph). User-defined layers could
-            // keep their input or output, or return a view of it, so their neighbours' values are left alone.
-            if (i + 1 < _layers.Count && FreshOutput(_layers[i]) && FreshOutput(_layers[i + 1])) Autograd.ReleaseWithGraph(x);
         }
         return x;
     }
