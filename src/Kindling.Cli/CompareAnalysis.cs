@@ -41,7 +41,9 @@ public sealed class CompareResult
     public string? Winner { get; init; }
     public string SummaryLine { get; set; } = "";
     public required string SpeedDefinition { get; init; }
-    public List<string> Warnings { get; init; } = [];
+    /// <summary>Regression: what the target's tails mean for the choice of loss; <see cref="HeavyTails"/> makes it a warning.</summary>
+    public string? TailNote { get; init; }
+    public bool HeavyTails { get; init; }
     public List<string> Notes { get; init; } = [];
     public int Seeds { get; init; }
     public bool Resplit { get; init; }
@@ -125,7 +127,7 @@ public static class CompareAnalysis
         var result = new CompareResult
         {
             Main = main, Metrics = metrics, Losses = summaries, Pairs = pairs, Winner = winner, Seeds = seeds, Resplit = resplit, Notes = notes,
-            SpeedDefinition = speedDef, Warnings = HeavyTail(p, summaries) is { } ht ? [ht] : [],
+            SpeedDefinition = speedDef, TailNote = TailNote(p, out bool heavy), HeavyTails = heavy,
         };
         result.SummaryLine = CompareSummary.Line(result, p);
         return result;
@@ -149,13 +151,15 @@ public static class CompareAnalysis
     /// Regression: what the target's tails mean for the choice. The training target's excess kurtosis above 3 (a Laplace
     /// distribution has 3, a normal 0) marks heavy tails, where MSE is pulled by the few largest errors.
     /// </summary>
-    private static string? HeavyTail(Problem p, List<LossSummary> s)
+    private static string? TailNote(Problem p, out bool heavy)
     {
+        heavy = false;
         if (p.Task != "regression" || p.YTrain.Rank != 1) return null;
         var y = p.YTrain.ToArray().Select(v => (double)v).ToArray();
         double k = ExcessKurtosis(y);
         string ks = k.ToString("F1", CultureInfo.InvariantCulture);
-        if (k > 3)
+        heavy = k > 3;
+        if (heavy)
             return $"the target is heavy-tailed (excess kurtosis {ks}; a normal distribution has 0): MSE is pulled by the few largest errors and is what minimises RMSE, while L1 fits the median and Huber sits between them, so on such data the winner depends on the metric — RMSE favours MSE, MAE favours L1/Huber. Choose the loss whose error matters to you.";
         return $"the target's tails are light (excess kurtosis {ks}; a normal distribution has 0): MSE, L1 and Huber estimate nearly the same centre here, so differences between them come mostly from optimisation, not from outliers.";
     }

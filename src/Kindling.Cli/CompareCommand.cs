@@ -107,7 +107,8 @@ public static class CompareCommand
         var ordered = runs.OrderBy(r => Array.IndexOf(losses, r.Loss)).ThenBy(r => r.SeedIndex).ToList();
         var analysis = CompareAnalysis.Analyze(ordered, losses, p0, resplit);
         CompareReport.Write(dir, c, p0, losses, choices, ordered, analysis, sw.Elapsed.TotalSeconds, workers);
-        foreach (var w in analysis.Warnings) interactive.Warning(w);
+        foreach (var w in CompareSummary.Warnings(analysis, p0, choices)) interactive.Warning(w);
+        if (analysis.TailNote != null && !analysis.HeavyTails) interactive.Info(analysis.TailNote);
         interactive.Table($"comparison over {seeds} seed{(seeds == 1 ? "" : "s")} (mean ± sd [95% interval])", CompareReport.ConsoleRows(analysis), "loss", "test metrics");
         interactive.Info(analysis.SummaryLine);
         interactive.Info($"{jobs.Count} runs in {sw.Elapsed.TotalSeconds:F1}s; report: {Path.Combine(dir, "report.html")} (pairs.csv: every paired test; runs.csv: every seed)");

@@ -101,6 +101,7 @@ public static class CompareReport
                 ("epochs", c.Epochs.ToString(Inv) + (c.EarlyStopping > 0 ? $" (early stopping patience {c.EarlyStopping})" : "")),
                 ("data", $"{p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test ({p.TestSource})"),
                 ("learning speed", r.SpeedDefinition),
+                .. (r.TailNote != null && !r.HeavyTails ? new[] { ("target's tails", r.TailNote) } : []),
                 ("time", $"{seconds:F1} s for {runs.Count} runs, {workers} at a time (each single-threaded)"),
             ],
             Warnings = CompareSummary.Warnings(r, p, choices).Concat(r.Notes).ToList(),

@@ -92,7 +92,7 @@ public static class CompareSummary
         {
             var mae = r.Metrics.First(m => m.Key == "mae");
             var t = q.Secondary.TryGetValue("mae_rows", out _) ? Oriented(q, "mae_rows", a) : Oriented(q, "mae", a);
-            parts.Add($"MAE {MeanSd(mae, s[a].Metrics["mae"])} vs {MeanSd(mae, s[b].Metrics["mae"])} ({(t.P < CompareStatistics.Alpha ? $"{(t.Difference < 0 ? a : b)} lower, " : "no significant difference, ")}{P(t.P)})");
+            parts.Add($"their MAE is {MeanSd(mae, s[a].Metrics["mae"])} vs {MeanSd(mae, s[b].Metrics["mae"])} ({(t.P < CompareStatistics.Alpha ? $"{(t.Difference < 0 ? a : b)} lower, " : "no significant difference, ")}{P(t.P)})");
         }
         return parts.Count == 1 ? parts[0] + "." : string.Join("; ", parts.Take(parts.Count - 1)) + (parts.Count > 2 ? ", and " : "; ") + parts[^1] + ".";
     }
@@ -122,7 +122,7 @@ public static class CompareSummary
                         : $"{x} on class labels and {best}: no significant difference in test {main.Label} ({figures}); cross-entropy's usual advantages are faster learning and better-calibrated probabilities, measured in the table.");
             }
         }
-        warnings.AddRange(r.Warnings);
+        if (r.HeavyTails && r.TailNote != null) warnings.Add(r.TailNote);
         return warnings;
     }
 }

@@ -153,7 +153,7 @@ public static class SvgPlot
                 if (idx.Count > 1)
                 {
                     var poly = string.Join(" ", idx.Select(i => F(Px(s.X[i])) + "," + F(Py(s.Upper![i]))).Concat(idx.AsEnumerable().Reverse().Select(i => F(Px(s.X[i])) + "," + F(Py(s.Lower[i])))));
-                    sb.Append(CultureInfo.InvariantCulture, $"""<polygon class="band" data-series="{name}" data-lower="{string.Join(' ', idx.Select(i => R(s.Lower[i])))}" data-upper="{string.Join(' ', idx.Select(i => R(s.Upper![i])))}" points="{poly}" fill="{color}" fill-opacity="0.15" stroke="none"/>""").Append('\n');
+                    sb.Append(CultureInfo.InvariantCulture, $"""<polygon class="band" data-band="{name}" data-lower="{string.Join(' ', idx.Select(i => R(s.Lower[i])))}" data-upper="{string.Join(' ', idx.Select(i => R(s.Upper![i])))}" points="{poly}" fill="{color}" fill-opacity="0.15" stroke="none"/>""").Append('\n');
                 }
             }
             int start = 0;
