@@ -60,14 +60,16 @@ public static class Commands
             Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
             Trainer.WriteCurves(dir, r.Epochs, r.Steps);
             if (!r.Interrupted) WriteTestMetrics(dir, r.Test);
+            var baselines = r.Interrupted ? null : Baselines.FitAndEvaluate(dir, r, p, loss, c);
             var diagnosis = Diagnose(c, r);
-            WriteRunReport(dir, c, p, loss, r, layers, diagnosis);
+            WriteRunReport(dir, c, p, loss, r, layers, [.. diagnosis, .. baselines?.Verdicts ?? []], baselines == null ? null : Baselines.Table(baselines, "test"));
             if (r.Interrupted)
             {
                 output.Info($"interrupted: checkpoint saved in {dir}; continue with: kindling train --resume {dir}");
                 return 130;
             }
             ShowTest(output, p, r.Test);
+            if (baselines != null) Baselines.Show(output, baselines, "test");
             foreach (var d in diagnosis) output.Warning(d);
             output.Info($"trained in {r.Seconds:F1}s ({r.SamplesPerSecond:N0} samples/s); run folder: {dir} (model.safetensors, epochs.csv, steps.csv, loss.svg, metric.svg, report.html)");
             return 0;
@@ -155,7 +157,7 @@ public static class Commands
 
     private static string MetricLabel(string m) => m switch { "accuracy" => "accuracy", "rmse" => "RMSE", "subset_accuracy" => "subset accuracy", _ => m };
 
-    private static void WriteRunReport(string dir, TrainConfig c, Problem p, LossChoice loss, TrainResult r, List<LayerRow> layers, List<string> diagnosis)
+    private static void WriteRunReport(string dir, TrainConfig c, Problem p, LossChoice loss, TrainResult r, List<LayerRow> layers, List<string> diagnosis, ReportTable? baselines = null)
     {
         var ep = r.Epochs.Select(e => (double)e.Epoch).ToList();
         double? mark = r.StoppedEarly && r.BestEpoch > 0 ? r.BestEpoch : null;
@@ -211,6 +213,7 @@ public static class Commands
         if (r.Test.PerClass.Count > 0)
             tables.Add(new ReportTable("Per-class metrics (test)", ["class", "precision", "recall", "F1", "support"],
                 r.Test.PerClass.Select(k => (IReadOnlyList<string>)[k.Name, F3(k.Precision), F3(k.Recall), F3(k.F1), k.Support.ToString(CultureInfo.InvariantCulture)]).ToList()));
+        if (baselines != null) tables.Add(baselines);
         tables.Add(new ReportTable($"Model summary ({layers.Sum(l => l.Parameters):N0} parameters)", ["layer", "output shape", "parameters"],
             layers.Select(l => (IReadOnlyList<string>)[$"{l.Name}: {l.Layer}", l.OutputShape, l.Parameters.ToString("N0", CultureInfo.InvariantCulture)]).ToList()));
         var last = r.Epochs.LastOrDefault();
@@ -293,6 +296,7 @@ public static class Commands
         var e = Evaluation.Run(model, loss, p, p.XTest, p.YTest);
         output.Info($"evaluating {run} on {data ?? "its test split"} ({p.XTest.Size(0)} rows)");
         ShowTest(output, p, e);
+        if (Baselines.Evaluate(run, model, e, p, loss, p.XTest, p.YTest) is { } b) Baselines.Show(output, b, data == null ? "test" : "these rows");
         return 0;
     }
 
