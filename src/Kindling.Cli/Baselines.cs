@@ -61,6 +61,16 @@ public static class Baselines
         return b;
     }
 
+    /// <summary>
+    /// eval: the baselines saved with the run, on the rows being evaluated; a run without them (older Kindling) shows
+    /// nothing, and a damaged baseline file is a warning (the model's own evaluation above stands).
+    /// </summary>
+    public static void ShowForEval(Output output, string run, Sequential model, Evaluation e, Problem p, LossChoice loss, string set)
+    {
+        try { if (Evaluate(run, model, e, p, loss, p.XTest, p.YTest) is { } b) Show(output, b, set); }
+        catch (UserError u) { output.Warning("baselines not shown: " + u.Message); }
+    }
+
     /// <summary>The console's baseline table and its verdict lines.</summary>
     public static void Show(Output output, BaselineReport b, string set)
     {
@@ -88,9 +98,10 @@ public static class Baselines
         string trivialPath = Path.Combine(dir, Trivial);
         if (!File.Exists(trivialPath)) return null;
         int inputs = x.Size(1), outputs = loss.Outputs;
-        Sequential Load(string path) { var m = Constant(inputs, new float[outputs]); Safetensors.LoadModule(path, m); return m; }
-        var trivialFile = Safetensors.Load(trivialPath);
-        double? hy = trivialFile.Metadata.TryGetValue("entropy_bits", out var h) ? double.Parse(h, CultureInfo.InvariantCulture) : null;
+        // A damaged baseline file is one line about that file (RunFolder.Guard), like any other file of the run.
+        Sequential Load(string path) => RunFolder.Guard(path, () => { var m = Constant(inputs, new float[outputs]); Safetensors.LoadModule(path, m); return m; });
+        var trivialFile = RunFolder.Guard(trivialPath, () => Safetensors.Load(trivialPath));
+        double? hy = trivialFile.Metadata.TryGetValue("entropy_bits", out var h) && double.TryParse(h, NumberStyles.Float, CultureInfo.InvariantCulture, out var hv) && hv >= 0 ? hv : null;
         var rows = new List<BaselineRow> { new("network", "the trained model", net, Bits(network, p, x, y)) };
         if (File.Exists(Path.Combine(dir, Linear)))
         {

@@ -296,7 +296,7 @@ public static class Commands
         var e = Evaluation.Run(model, loss, p, p.XTest, p.YTest);
         output.Info($"evaluating {run} on {data ?? "its test split"} ({p.XTest.Size(0)} rows)");
         ShowTest(output, p, e);
-        if (Baselines.Evaluate(run, model, e, p, loss, p.XTest, p.YTest) is { } b) Baselines.Show(output, b, data == null ? "test" : "these rows");
+        Baselines.ShowForEval(output, run, model, e, p, loss, data == null ? "test" : "these rows");
         return 0;
     }
 
