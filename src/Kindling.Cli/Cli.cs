@@ -106,12 +106,16 @@ public static class Cli
 
     public static Command CompareCommand()
     {
-        var cmd = new Command("compare", "Train the same model on the same data and seed under several losses and draw their curves in one report.");
+        var cmd = new Command("compare", "Train the same model under several losses over several seeds, test whether their differences are significant, and draw their curves, calibration and intervals in one report.");
         var o = new TrainOptions();
         o.AddTo(cmd);
         var losses = new Option<string?>("--losses") { Description = "Comma-separated losses (default: cross_entropy,mse for classification; mse,l1,huber for regression; bce_with_logits,mse for binary)." };
+        var seeds = Opt("--seeds", "Seeds per loss: each a different initialisation, batch order and dropout (--seed, --seed+1, …); the runs share the cores.", 5);
+        var resplit = Opt("--resplit", "Draw a new train/validation/test split for each seed (default: one split, from --seed).", false);
         cmd.Options.Add(losses);
-        cmd.SetAction(r => Commands.Compare(o.Config(r), r.GetValue(losses)));
+        cmd.Options.Add(seeds);
+        cmd.Options.Add(resplit);
+        cmd.SetAction(r => Kindling.Cli.CompareCommand.Run(o.Config(r), r.GetValue(losses), r.GetValue(seeds), r.GetValue(resplit)));
         return cmd;
     }
 
