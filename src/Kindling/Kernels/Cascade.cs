@@ -24,7 +24,7 @@ internal static class Cascade
     internal const int Step = 8;
 
     /// <summary>Levels above the first: Step^MaxLevels blocks is far beyond any int-indexed span.</summary>
-    private const int MaxLevels = 16;
+    private const int MaxLevels = 12;
 
     /// <summary>Σ x in the element type, by cascade: within 1e-6 relative of the exact sum for float32 up to 2³¹ terms of one sign.</summary>
     public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
@@ -56,9 +56,12 @@ internal static class Cascade
     {
         int w = Vector512<T>.Count, block = 4 * Step * w, i = 0;
         ref T p = ref MemoryMarshal.GetReference(x);
+        // Only as many levels as this length needs (a short row should not pay for clearing and adding twelve).
+        int levels = Levels(x.Length / block + 1);
         Span<Vector512<T>> level = stackalloc Vector512<T>[MaxLevels];
         Span<int> count = stackalloc int[MaxLevels];
-        level.Clear(); count.Clear();
+        level[..levels].Clear(); count[..levels].Clear();
+        level = level[..levels]; count = count[..levels];
         for (; i + block <= x.Length; i += block)
         {
             // Level 0: 4 accumulators × Step vectors, then one block sum into the cascade.
@@ -82,9 +85,12 @@ internal static class Cascade
     {
         int w = Vector256<T>.Count, block = 4 * Step * w, i = 0;
         ref T p = ref MemoryMarshal.GetReference(x);
+        // Only as many levels as this length needs (a short row should not pay for clearing and adding twelve).
+        int levels = Levels(x.Length / block + 1);
         Span<Vector256<T>> level = stackalloc Vector256<T>[MaxLevels];
         Span<int> count = stackalloc int[MaxLevels];
-        level.Clear(); count.Clear();
+        level[..levels].Clear(); count[..levels].Clear();
+        level = level[..levels]; count = count[..levels];
         for (; i + block <= x.Length; i += block)
         {
             Vector256<T> a0 = Vector256.LoadUnsafe(ref p, (nuint)i), a1 = Vector256.LoadUnsafe(ref p, (nuint)(i + w)),
@@ -106,9 +112,11 @@ internal static class Cascade
     private static T Scalar<T>(ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
     {
         const int block = 4 * Step;
+        int levels = Levels(x.Length / block + 1);
         Span<T> level = stackalloc T[MaxLevels];
         Span<int> count = stackalloc int[MaxLevels];
-        level.Clear(); count.Clear();
+        level[..levels].Clear(); count[..levels].Clear();
+        level = level[..levels]; count = count[..levels];
         int i = 0;
         for (; i + block <= x.Length; i += block)
         {
@@ -128,38 +136,38 @@ internal static class Cascade
     private static void Push<T>(Span<Vector512<T>> level, Span<int> count, Vector512<T> v) where T : unmanaged
     {
         level[0] += v;
-        for (int k = 0; ++count[k] == Step && k + 1 < MaxLevels; k++) { level[k + 1] += level[k]; level[k] = default; count[k] = 0; }
+        for (int k = 0; ++count[k] == Step && k + 1 < level.Length; k++) { level[k + 1] += level[k]; level[k] = default; count[k] = 0; }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Push<T>(Span<Vector256<T>> level, Span<int> count, Vector256<T> v) where T : unmanaged
     {
         level[0] += v;
-        for (int k = 0; ++count[k] == Step && k + 1 < MaxLevels; k++) { level[k + 1] += level[k]; level[k] = default; count[k] = 0; }
+        for (int k = 0; ++count[k] == Step && k + 1 < level.Length; k++) { level[k + 1] += level[k]; level[k] = default; count[k] = 0; }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Push<T>(Span<T> level, Span<int> count, T v) where T : unmanaged, INumber<T>
     {
         level[0] += v;
-        for (int k = 0; ++count[k] == Step && k + 1 < MaxLevels; k++) { level[k + 1] += level[k]; level[k] = T.Zero; count[k] = 0; }
+        for (int k = 0; ++count[k] == Step && k + 1 < level.Length; k++) { level[k + 1] += level[k]; level[k] = T.Zero; count[k] = 0; }
     }
 
     private static Vector512<T> Collapse<T>(Span<Vector512<T>> level, Vector512<T> r) where T : unmanaged
     {
-        for (int k = 0; k < MaxLevels; k++) r += level[k];
+        for (int k = 0; k < level.Length; k++) r += level[k];
         return r;
     }
 
     private static Vector256<T> Collapse<T>(Span<Vector256<T>> level, Vector256<T> r) where T : unmanaged
     {
-        for (int k = 0; k < MaxLevels; k++) r += level[k];
+        for (int k = 0; k < level.Length; k++) r += level[k];
         return r;
     }
 
     private static T Collapse<T>(Span<T> level, T r) where T : unmanaged, INumber<T>
     {
-        for (int k = 0; k < MaxLevels; k++) r += level[k];
+        for (int k = 0; k < level.Length; k++) r += level[k];
         return r;
     }
 
@@ -171,8 +179,10 @@ internal static class Cascade
     public static void Columns<T>(ReadOnlySpan<T> x, int n, int inner, Span<T> dst, bool accumulate = false) where T : unmanaged, INumber<T>
     {
         if (n == 0) { if (!accumulate) dst[..inner].Clear(); return; }
-        const int width = 512;
         int levels = Levels(n);
+        // Whole rows while the level buffers fit in L2 (sequential reads, as a plain row-by-row add); else column
+        // blocks of 2048, still long enough for the prefetcher.
+        int width = inner * levels <= 1 << 16 ? inner : 2048;
         var buf = ArrayPool<T>.Shared.Rent(levels * width);
         Span<int> count = stackalloc int[levels];
         try
