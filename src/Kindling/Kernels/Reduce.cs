@@ -41,8 +41,8 @@ internal static class Reduce
                 {
                     case ReduceOp.Sum: TensorPrimitives.Add(dst, src, dst); break;
                     case ReduceOp.Prod: TensorPrimitives.Multiply(dst, src, dst); break;
-                    case ReduceOp.Max: Elementwise.Binary(BinaryOp.Max, dst, src, dst); break;
-                    default: Elementwise.Binary(BinaryOp.Min, dst, src, dst); break;
+                    case ReduceOp.Max: Simd.Map<MaximumOperator, T>(dst, src, dst); break;
+                    default: Simd.Map<MinimumOperator, T>(dst, src, dst); break;
                 }
             }
         }
