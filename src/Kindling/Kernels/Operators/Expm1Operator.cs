@@ -17,7 +17,7 @@ internal readonly struct Expm1Operator : IPointwiseOp
         if (u == 1 || double.IsNaN(x)) return x;
         double um1 = u - 1;
         if (um1 == -1 || double.IsPositiveInfinity(u)) return um1;
-        return um1 * x / Math.Log(u);
+        return um1 * (x / Math.Log(u)); // x / ln u ≈ 1 first: um1·x would overflow near the top of the range
     }
 
     public static float Invoke(float x)
@@ -26,14 +26,14 @@ internal readonly struct Expm1Operator : IPointwiseOp
         if (u == 1f || float.IsNaN(x)) return x;
         float um1 = u - 1f;
         if (um1 == -1f || float.IsPositiveInfinity(u)) return um1;
-        return um1 * x / FastLog.Scalar(u);
+        return um1 * (x / FastLog.Scalar(u));
     }
 
     public static Vector128<float> Invoke(Vector128<float> x)
     {
         var u = FastExp.Exp(x);
         var um1 = u - Vector128<float>.One;
-        var r = um1 * x / FastLog.Log(u);
+        var r = um1 * (x / FastLog.Log(u));
         r = Vector128.ConditionalSelect(Vector128.Equals(um1, Vector128.Create(-1f)) | Vector128.Equals(u, Vector128.Create(float.PositiveInfinity)), um1, r);
         return Vector128.ConditionalSelect(Vector128.Equals(u, Vector128<float>.One) | ~Vector128.Equals(x, x), x, r);
     }
@@ -42,7 +42,7 @@ internal readonly struct Expm1Operator : IPointwiseOp
     {
         var u = FastExp.Exp(x);
         var um1 = u - Vector256<float>.One;
-        var r = um1 * x / FastLog.Log(u);
+        var r = um1 * (x / FastLog.Log(u));
         r = Vector256.ConditionalSelect(Vector256.Equals(um1, Vector256.Create(-1f)) | Vector256.Equals(u, Vector256.Create(float.PositiveInfinity)), um1, r);
         return Vector256.ConditionalSelect(Vector256.Equals(u, Vector256<float>.One) | ~Vector256.Equals(x, x), x, r);
     }
@@ -51,7 +51,7 @@ internal readonly struct Expm1Operator : IPointwiseOp
     {
         var u = FastExp.Exp(x);
         var um1 = u - Vector512<float>.One;
-        var r = um1 * x / FastLog.Log(u);
+        var r = um1 * (x / FastLog.Log(u));
         r = Vector512.ConditionalSelect(Vector512.Equals(um1, Vector512.Create(-1f)) | Vector512.Equals(u, Vector512.Create(float.PositiveInfinity)), um1, r);
         return Vector512.ConditionalSelect(Vector512.Equals(u, Vector512<float>.One) | ~Vector512.Equals(x, x), x, r);
     }
