@@ -4,8 +4,9 @@ namespace Kindling.Kernels;
 
 /// <summary>
 /// hardswish (PyTorch's <c>F.hardswish</c>, MobileNetV3): y = x·min(max(x + 3, 0), 6)/6 — 0 below −3, x above 3;
-/// ∂x = 0 for x &lt; −3, g·(x/3 + ½) for −3 ≤ x ≤ 3, g above (PyTorch's hardswish_backward, so ½·g at x = −3 is 0 and
-/// 1.5·g at x = 3). Exact IEEE arithmetic, identical bits at every width; NaN stays NaN.
+/// ∂x = 0 for x &lt; −3, g·(x/3 + ½) for −3 ≤ x &lt; 3, g from 3 on — PyTorch 1.13's vectorised hardswish_backward, which
+/// every tensor of at least one vector runs (its scalar tail uses x ≤ 3 and gives 1.5·g at exactly 3; measured by
+/// tools/parity/gen_activations.py). Exact IEEE arithmetic, identical bits at every width; NaN stays NaN.
 /// </summary>
 internal readonly struct HardswishOperator : IPointwiseOp
 {
@@ -35,24 +36,24 @@ internal readonly struct HardswishOperator : IPointwiseOp
         return x * t / six;
     }
 
-    public static double Grad(double x, double y, double g) => x < -3 ? 0 : x <= 3 ? g * (x / 3 + 0.5) : g;
-    public static float Grad(float x, float y, float g) => x < -3f ? 0f : x <= 3f ? g * (x / 3f + 0.5f) : g;
+    public static double Grad(double x, double y, double g) => x < -3 ? 0 : x >= 3 ? g : g * (x / 3 + 0.5);
+    public static float Grad(float x, float y, float g) => x < -3f ? 0f : x >= 3f ? g : g * (x / 3f + 0.5f);
     public static Vector128<float> Grad(Vector128<float> x, Vector128<float> y, Vector128<float> g)
     {
         var mid = g * (x / Vector128.Create(3f) + Vector128.Create(0.5f));
-        var r = Vector128.ConditionalSelect(Vector128.LessThanOrEqual(x, Vector128.Create(3f)), mid, g);
+        var r = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128.Create(3f)), g, mid);
         return Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(-3f)), Vector128<float>.Zero, r);
     }
     public static Vector256<float> Grad(Vector256<float> x, Vector256<float> y, Vector256<float> g)
     {
         var mid = g * (x / Vector256.Create(3f) + Vector256.Create(0.5f));
-        var r = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256.Create(3f)), mid, g);
+        var r = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(3f)), g, mid);
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-3f)), Vector256<float>.Zero, r);
     }
     public static Vector512<float> Grad(Vector512<float> x, Vector512<float> y, Vector512<float> g)
     {
         var mid = g * (x / Vector512.Create(3f) + Vector512.Create(0.5f));
-        var r = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512.Create(3f)), mid, g);
+        var r = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(3f)), g, mid);
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-3f)), Vector512<float>.Zero, r);
     }
 }

@@ -9,7 +9,14 @@ namespace Kindling.Kernels;
 internal readonly struct Log1pOperator : IPointwiseOp
 {
     public static string Name => "log1p";
-    public static double Invoke(double x) => Math.Abs(x) < 1e-4 ? Log1pSeries(x) : double.LogP1(x);
+    public static double Invoke(double x)
+    {
+        // Goldberg: with v = 1 + x rounded, ln v · x/(v − 1) cancels v's rounding error (.NET's double.LogP1 is log(x + 1)).
+        double v = 1 + x;
+        if (v == 1 || double.IsNaN(x)) return x;
+        if (double.IsPositiveInfinity(v)) return v;
+        return Math.Log(v) * (x / (v - 1));
+    }
     public static float Invoke(float x) => FastLog.Log1pScalar(x);
     public static Vector128<float> Invoke(Vector128<float> x) => FastLog.Log1p(x);
     public static Vector256<float> Invoke(Vector256<float> x) => FastLog.Log1p(x);
@@ -20,6 +27,4 @@ internal readonly struct Log1pOperator : IPointwiseOp
     public static Vector256<float> Grad(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g / (x + Vector256<float>.One);
     public static Vector512<float> Grad(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g / (x + Vector512<float>.One);
 
-    // double.LogP1 is log(x + 1) too: below 1e-4 the series x − x²/2 + x³/3 − x⁴/4 is exact to double rounding.
-    private static double Log1pSeries(double x) => x * (1 - x * (0.5 - x * (1.0 / 3 - x * 0.25)));
 }
