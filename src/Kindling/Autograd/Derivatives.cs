@@ -16,6 +16,9 @@ internal interface IDerivativeRule<TSaved>
     static abstract void Backward(Tensor g, GradSink sink, TSaved saved);
 }
 
+/// <summary>A fused op's backward over its saved record (see <see cref="Derivatives.Fused{TSaved}(TSaved, FusedRule{TSaved})"/>).</summary>
+internal delegate void FusedRule<in TSaved>(Tensor g, GradSink sink, TSaved saved);
+
 /// <summary>What an elementwise op's backward reads: its input and output.</summary>
 internal readonly record struct UnarySaved(Tensor X, Tensor Y);
 
@@ -44,6 +47,19 @@ internal static class Derivatives
     /// <summary>The row for rule <typeparamref name="TRule"/>: the node's backward closes over the saved record only.</summary>
     internal static BackwardFn Rule<TRule, TSaved>(TSaved saved) where TRule : IDerivativeRule<TSaved> =>
         (g, s) => TRule.Backward(g, s, saved);
+
+    /// <summary>
+    /// A fused op's row (losses, convolution, pooling, CTC): its explicit saved record and a <c>static</c> rule over it —
+    /// the compiler rejects a static lambda that captures anything, so what backward reads is exactly the record.
+    /// </summary>
+    internal static BackwardFn Fused<TSaved>(TSaved saved, FusedRule<TSaved> rule) => (g, s) => rule(g, s, saved);
+
+    /// <summary>A fused op's row whose rule returns one gradient per input (null where none); the engine adds each.</summary>
+    internal static BackwardFn Fused<TSaved>(TSaved saved, Func<Tensor, TSaved, Tensor?[]> rule) => (g, s) =>
+    {
+        var r = rule(g, saved);
+        for (int i = 0; i < r.Length; i++) s.Add(i, r[i]);
+    };
 
     /// <summary>An elementwise op's row: ∂x = TOp.Grad(x, y, g) in one kernel pass at the current SIMD level.</summary>
     internal static BackwardFn Pointwise<TOp>(Tensor x, Tensor y) where TOp : IUnaryDerivative =>
