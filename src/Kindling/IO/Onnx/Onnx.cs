@@ -18,7 +18,7 @@ public delegate string OnnxLayerExporter<in T>(T layer, OnnxGraph graph, string 
 /// probabilities as a second output (<see cref="OnnxExportOptions"/>).
 /// <para>
 /// Each layer type maps to nodes through one exporter in a table (<see cref="Register{T}"/>): Linear (Gemm, or MatMul
-/// + Add beyond 2-D), ReLU, LeakyReLU, ELU, GELU (exact, via Erf), SiLU, Sigmoid, Tanh, Softmax, LogSoftmax,
+/// + Add beyond 2-D), ReLU, LeakyReLU, ELU, GELU (exact, via Erf), SiLU, Hardswish, Mish, Sigmoid, Tanh, Softmax, LogSoftmax,
 /// Dropout and Identity (Identity), Flatten (Reshape), BatchNorm1d (BatchNormalization), LayerNorm
 /// (LayerNormalization); Conv1d and Conv2d (Conv), ConvTranspose2d (ConvTranspose), MaxPool1d/2d (MaxPool), AvgPool2d
 /// (AveragePool), AdaptiveAvgPool2d (GlobalAveragePool, or AveragePool for divisible sizes), BatchNorm2d
