@@ -46,21 +46,27 @@ internal static class FlashAttention
         if (tasks == 0) return;
         if (tasks == 1 || work < 1 << 16 || Parallel2.Threads == 1)
         {
-            var s = new Scratch<T>();
+            var s = Scratch<T>.ForThread();
             for (int t = 0; t < tasks; t++) ForwardTile(p, o, lse, t / qBlocks, t % qBlocks * BlockQ, s);
             return;
         }
         Parallel.For(0, Math.Min(Parallel2.Threads, tasks), new ParallelOptions { MaxDegreeOfParallelism = Parallel2.Threads }, w =>
         {
-            var s = new Scratch<T>();
+            var s = Scratch<T>.ForThread();
             // Interleaved tasks: with causal masking later query blocks cost more, so a stride evens the load.
             for (int t = w; t < tasks; t += Parallel2.Threads) ForwardTile(p, o, lse, t / qBlocks, t % qBlocks * BlockQ, s);
         });
     }
 
+    /// <summary>One thread's tiles, kept between calls (each is 16–32 KiB: allocating them per call showed up in the profile).</summary>
     private sealed class Scratch<T>
     {
-        public readonly T[] S = new T[BlockQ * BlockK], D = new T[BlockQ * BlockK], M = new T[BlockQ], L = new T[BlockQ], Row = new T[BlockQ];
+        public readonly T[] S = new T[BlockQ * BlockK], D = new T[BlockQ * BlockK], M = new T[BlockQ], L = new T[BlockQ];
+        private T[] _rows = [];
+        [ThreadStatic] private static Scratch<T>? t_current;
+        public static Scratch<T> ForThread() => t_current ??= new Scratch<T>();
+        /// <summary>A per-row buffer of at least <paramref name="n"/> elements.</summary>
+        public T[] Rows(int n) => _rows.Length >= n ? _rows : _rows = new T[n];
     }
 
     private static void ForwardTile<T>(AttentionProblem<T> p, AttentionOperand<T> o, T[] lse, int b, int i0, Scratch<T> sc) where T : unmanaged, IFloatingPointIeee754<T>
@@ -122,15 +128,15 @@ internal static class FlashAttention
         long work = (long)p.Batches * p.L * p.S * (p.E + p.Ev);
         if (p.Batches == 1 || work < 1 << 15 || Parallel2.Threads == 1)
         {
-            var s = new Scratch<T>();
-            var d = new T[p.L];
+            var s = Scratch<T>.ForThread();
+            var d = s.Rows(p.L);
             for (int b = 0; b < p.Batches; b++) BackwardBatch(p, o, lse, dO, dQ, dK, dV, b, s, d);
             return;
         }
         Parallel.For(0, Math.Min(Parallel2.Threads, p.Batches), new ParallelOptions { MaxDegreeOfParallelism = Parallel2.Threads }, w =>
         {
-            var s = new Scratch<T>();
-            var d = new T[p.L];
+            var s = Scratch<T>.ForThread();
+            var d = s.Rows(p.L);
             for (int b = w; b < p.Batches; b += Parallel2.Threads) BackwardBatch(p, o, lse, dO, dQ, dK, dV, b, s, d);
         });
     }

@@ -75,13 +75,14 @@ public static partial class Functional
         var V = AttentionCheck.Operand<T>(v, batch.Length);
         AttentionOperand<T>? M = mask == null ? null : AttentionCheck.Operand<T>(mask.Expand([.. batch, L, S]), batch.Length);
         var p = new AttentionProblem<T>(nb, L, S, E, Ev, T.One / T.Sqrt(T.CreateChecked(E)), Q, K, V, M, causal);
-        var y = Tensor.Zeros([.. batch, L, Ev], q.DType);
+        var y = Tensor.Uninit([.. batch, L, Ev], q.DType); // every row is written by the kernel
         var O = AttentionCheck.Dense<T>((T[])y.Storage.Data, nb, L * Ev, Ev);
-        var lse = new T[nb * L];
+        var lse = BufferPool.Rent<T>(nb * L);
         FlashAttention.Forward(p, O, lse);
         int[][] shapes = [q.Shape, k.Shape, v.Shape];
         var saved = new AttentionSaved<T>(p, O, lse, y.Shape, i => AttentionCheck.Dense<T>(null!, nb, shapes[i][^2] * shapes[i][^1], shapes[i][^1]), shapes, false);
-        return Autograd.Record(y, "ScaledDotProductAttentionBackward", [q, k, v], (g, sink) => AttentionBackward(saved, g, sink), q, k, v);
+        return Autograd.ReleaseScratchWithGraph(
+            Autograd.Record(y, "ScaledDotProductAttentionBackward", [q, k, v], (g, sink) => AttentionBackward(saved, g, sink), q, k, v, y), lse);
     }
 
     /// <summary>
@@ -111,9 +112,9 @@ public static partial class Functional
         var p = new AttentionProblem<T>(nb, L, S, hd, hd, T.One / T.Sqrt(T.CreateChecked(hd)),
             AttentionCheck.HeadOperand<T>(q, heads), AttentionCheck.HeadOperand<T>(k, heads), AttentionCheck.HeadOperand<T>(v!, heads),
             mask == null ? null : AttentionCheck.Operand<T>(mask.Expand(N, heads, L, S), 2), causal, shift);
-        var y = Tensor.Zeros([N, L, E], dt(q));
+        var y = Tensor.Uninit([N, L, E], dt(q)); // every row is written by the kernel
         var O = AttentionCheck.HeadOperand<T>(y, heads);
-        var lse = new T[nb * L];
+        var lse = BufferPool.Rent<T>(nb * L);
         FlashAttention.Forward(p, O, lse);
         Func<int, AttentionOperand<T>> grads = packed
             ? i => AttentionCheck.HeadOperand<T>(heads, N, i == 0 ? L : S, 3 * E, i * E, hd)
@@ -121,9 +122,17 @@ public static partial class Functional
         int[][] shapes = packed ? [qkv!.Shape] : [q.Shape, k.Shape, v!.Shape];
         var saved = new AttentionSaved<T>(p, O, lse, y.Shape, grads, shapes, packed);
         Tensor[] inputs = packed ? [qkv!] : [q, k, v!];
-        return Autograd.Record(y, "MultiheadAttentionBackward", inputs, (g, sink) => AttentionBackward(saved, g, sink), inputs);
+        return Autograd.ReleaseScratchWithGraph(
+            Autograd.Record(y, "MultiheadAttentionBackward", inputs, (g, sink) => AttentionBackward(saved, g, sink), [.. inputs, y]), lse);
 
         static DType dt(Tensor t) => t.DType;
+    }
+
+    private static T[] Zeroed<T>(int[] shape) where T : unmanaged
+    {
+        var a = BufferPool.Rent<T>(shape.Aggregate(1, (x, y) => x * y));
+        Array.Clear(a);
+        return a;
     }
 
     private static void AttentionBackward<T>(AttentionSaved<T> s, Tensor g, GradSink sink) where T : unmanaged, IFloatingPointIeee754<T>
@@ -131,16 +140,18 @@ public static partial class Functional
         var p = s.Problem;
         // The output was dense, so a dense gradient of its shape has the output operand's layout.
         var dO = AttentionCheck.Rebase(s.Output, g.Contiguous());
+        // Gradients go to pooled buffers whose ownership passes to the engine (AddOwned): these tensors are LOH-sized
+        // at ordinary shapes, and fresh large arrays cost more than the kernel.
         if (s.Packed)
         {
-            var buf = new T[s.GradShapes[0].Aggregate(1, (a, b) => a * b)];
+            var buf = Zeroed<T>(s.GradShapes[0]);
             FlashAttention.Backward(p, s.Output, s.Lse, dO, s.GradOperand(0) with { Data = buf }, s.GradOperand(1) with { Data = buf }, s.GradOperand(2) with { Data = buf });
-            sink.Add(0, Tensor.Wrap(buf, s.GradShapes[0]));
+            sink.AddOwned(0, Tensor.Wrap(buf, s.GradShapes[0]));
             return;
         }
         var bufs = new T[3][];
-        for (int i = 0; i < 3; i++) bufs[i] = new T[s.GradShapes[i].Aggregate(1, (a, b) => a * b)];
+        for (int i = 0; i < 3; i++) bufs[i] = Zeroed<T>(s.GradShapes[i]);
         FlashAttention.Backward(p, s.Output, s.Lse, dO, s.GradOperand(0) with { Data = bufs[0] }, s.GradOperand(1) with { Data = bufs[1] }, s.GradOperand(2) with { Data = bufs[2] });
-        for (int i = 0; i < 3; i++) sink.Add(i, Tensor.Wrap(bufs[i], s.GradShapes[i]));
+        for (int i = 0; i < 3; i++) sink.AddOwned(i, Tensor.Wrap(bufs[i], s.GradShapes[i]));
     }
 }
