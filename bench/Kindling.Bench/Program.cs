@@ -17,6 +17,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["stepprobe"] = StepProbe.Run,
     ["ddp"] = DdpBench.Run,
     ["loader"] = LoaderMemoryBench.Run,
+    ["attention"] = AttentionBench.Run,
 };
 
 BenchOptions options;
