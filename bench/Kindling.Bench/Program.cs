@@ -16,6 +16,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["stepprobe"] = StepProbe.Run,
     ["ddp"] = DdpBench.Run,
     ["loader"] = LoaderMemoryBench.Run,
+    ["lstm"] = RecurrentBench.Run,
 };
 
 BenchOptions options;
