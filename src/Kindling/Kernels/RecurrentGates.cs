@@ -54,12 +54,26 @@ internal static class RecurrentGates
     public static void LstmBackward<T>(int rows, int hid, ReadOnlySpan<T> dh, Span<T> dc, ReadOnlySpan<T> gates, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> tanhC, Span<T> dG)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int g4 = 4 * hid;
+        int g4 = 4 * hid, w = Vector<T>.Count;
         T one = T.One;
+        var vone = Vector<T>.One;
         for (int r = 0; r < rows; r++)
         {
-            int gb = r * g4, hb = r * hid;
-            for (int j = 0; j < hid; j++)
+            int gb = r * g4, hb = r * hid, j = 0;
+            // Vector<T> lanes first (the same formulas, the same rounding per element), then the tail.
+            for (; j <= hid - w; j += w)
+            {
+                var i = new Vector<T>(gates.Slice(gb + j, w)); var f = new Vector<T>(gates.Slice(gb + hid + j, w));
+                var g = new Vector<T>(gates.Slice(gb + 2 * hid + j, w)); var o = new Vector<T>(gates.Slice(gb + 3 * hid + j, w));
+                var tc = new Vector<T>(tanhC.Slice(hb + j, w)); var d = new Vector<T>(dh.Slice(hb + j, w));
+                var dct = new Vector<T>(dc.Slice(hb + j, w)) + d * o * (vone - tc * tc);
+                (d * tc * o * (vone - o)).CopyTo(dG.Slice(gb + 3 * hid + j, w));
+                (dct * g * i * (vone - i)).CopyTo(dG.Slice(gb + j, w));
+                (dct * i * (vone - g * g)).CopyTo(dG.Slice(gb + 2 * hid + j, w));
+                (dct * new Vector<T>(cPrev.Slice(hb + j, w)) * f * (vone - f)).CopyTo(dG.Slice(gb + hid + j, w));
+                (dct * f).CopyTo(dc.Slice(hb + j, w));
+            }
+            for (; j < hid; j++)
             {
                 T i = gates[gb + j], f = gates[gb + hid + j], g = gates[gb + 2 * hid + j], o = gates[gb + 3 * hid + j];
                 T tc = tanhC[hb + j], d = dh[hb + j];
