@@ -153,4 +153,28 @@ public class RecurrentBehaviourTests
             Assert.All(pad.Select(0, b).Narrow(0, n, 5 - n).ToDoubleArray(), v => Assert.Equal(0.0, v));
         }
     }
+
+    [Fact]
+    public void ReadmeSequenceExampleRuns()
+    {
+        // README "Sequence layers", as written there.
+        var emb = new Embedding(numEmbeddings: 65, embeddingDim: 32, paddingIdx: 0);
+        var lstm = new LSTM(32, 128, numLayers: 2, batchFirst: true, dropout: 0.1);
+        var head = new Linear(128, 65);
+        var ids = Tensor.RandInt(0, 65, [8, 64]);
+        var (output, (h, c)) = lstm.Forward(emb.Call(ids), hx: null);
+        var logits = head.Call(output);
+        var packed = RnnUtils.PackPaddedSequence(emb.Call(ids), Tensor.FromArray(new long[] { 64, 50, 50, 40, 33, 20, 9, 1 }, 8),
+            batchFirst: true, enforceSorted: false);
+        var (po, state) = lstm.Forward(packed);
+        var (padded, lengths) = RnnUtils.PadPackedSequence(po, batchFirst: true);
+        Assert.Equal([8, 64, 128], output.Shape);
+        Assert.Equal([2, 8, 128], h.Shape);
+        Assert.Equal([2, 8, 128], c.Shape);
+        Assert.Equal([8, 64, 65], logits.Shape);
+        Assert.Equal([2, 8, 128], state.H.Shape);
+        Assert.Equal([8, 64, 128], padded.Shape);
+        Assert.Equal(new long[] { 64, 50, 50, 40, 33, 20, 9, 1 }, lengths.ToInt64Array());
+        Assert.All(padded.Select(0, 7).Narrow(0, 1, 63).ToDoubleArray(), v => Assert.Equal(0.0, v));
+    }
 }
