@@ -18,6 +18,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["ddp"] = DdpBench.Run,
     ["loader"] = LoaderMemoryBench.Run,
     ["attention"] = AttentionBench.Run,
+    ["lstm"] = RecurrentBench.Run,
 };
 
 BenchOptions options;
