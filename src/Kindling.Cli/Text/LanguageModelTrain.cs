@@ -60,8 +60,10 @@ public static class LanguageModelTrain
         int total = c.Steps!.Value, every = c.EvalEvery!.Value;
         var clock = Stopwatch.StartNew();
         var paramsList = model.Parameters().Distinct().ToList();
+        bool interrupted = false;
         for (int step = 0; step < total; step++)
         {
+            if (Trainer.StopRequested) { interrupted = true; total = step; break; }
             double lr = LanguageModelRun.LrAt(c, step);
             foreach (var grp in opt.ParamGroups) grp.Lr = lr;
             model.Train();
@@ -88,6 +90,14 @@ public static class LanguageModelTrain
         }
         double seconds = clock.Elapsed.TotalSeconds;
         model.Eval();
+        if (interrupted)
+        {
+            Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = "language_model", ["model"] = c.Model });
+            RunFiles.WriteAtomic(Path.Combine(dir, "eval.csv"), RunFiles.Csv(["step", "train_loss", "val_loss", "val_bits_per_" + unit, "lr", "seconds"],
+                rows.Select(r => (IEnumerable<object>)[r.Step, r.TrainLoss, r.ValLoss, r.ValLoss / Ln2, r.Lr, r.Seconds])));
+            output.Info($"interrupted after {total} steps: the model of step {total} is in {dir}/model.safetensors (kindling generate {dir} works on it).");
+            return 130;
+        }
         double testLoss = LanguageModelRun.Evaluate(lm, src.Test, context);
         long testTokens = src.Test.Count - 1;
         double bitsPerChar = testLoss * testTokens / Ln2 / Math.Max(1, src.TestCharacters - 1);

@@ -27,7 +27,7 @@ public sealed class GPT : Module, ILanguageModel
     private readonly LayerNorm _lnF;
     private readonly Dropout _drop;
 
-    public GPT(GPTConfig config, Generator? generator = null)
+    public GPT(GPTConfig config, Generator? generator = null, DType dtype = DType.Float32)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.VocabSize < 1 || config.BlockSize < 1 || config.Layers < 1 || config.Width < 1)
@@ -37,12 +37,12 @@ public sealed class GPT : Module, ILanguageModel
         Config = config;
         var g = generator ?? Generator.Default;
         var transformer = RegisterModule("transformer", new Container());
-        _wte = transformer.Add("wte", new Embedding(config.VocabSize, config.Width, generator: g));
-        _wpe = transformer.Add("wpe", new Embedding(config.BlockSize, config.Width, generator: g));
+        _wte = transformer.Add("wte", new Embedding(config.VocabSize, config.Width, generator: g, dtype: dtype));
+        _wpe = transformer.Add("wpe", new Embedding(config.BlockSize, config.Width, generator: g, dtype: dtype));
         _drop = transformer.Add("drop", new Dropout(config.Dropout, g));
         _h = transformer.Add("h", new ModuleList());
-        for (int i = 0; i < config.Layers; i++) _h.Add(new Block(config, g));
-        _lnF = transformer.Add("ln_f", new LayerNorm(config.Width));
+        for (int i = 0; i < config.Layers; i++) _h.Add(new Block(config, g, dtype));
+        _lnF = transformer.Add("ln_f", new LayerNorm(config.Width, dtype: dtype));
         foreach (var (name, p) in NamedParameters())
         {
             if (name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains(".ln_", StringComparison.Ordinal)) continue;
@@ -112,12 +112,12 @@ public sealed class GPT : Module, ILanguageModel
         private readonly SelfAttention _attn;
         private readonly Mlp _mlp;
 
-        public Block(GPTConfig c, Generator g)
+        public Block(GPTConfig c, Generator g, DType dtype)
         {
-            _ln1 = RegisterModule("ln_1", new LayerNorm(c.Width));
-            _attn = RegisterModule("attn", new SelfAttention(c, g));
-            _ln2 = RegisterModule("ln_2", new LayerNorm(c.Width));
-            _mlp = RegisterModule("mlp", new Mlp(c, g));
+            _ln1 = RegisterModule("ln_1", new LayerNorm(c.Width, dtype: dtype));
+            _attn = RegisterModule("attn", new SelfAttention(c, g, dtype));
+            _ln2 = RegisterModule("ln_2", new LayerNorm(c.Width, dtype: dtype));
+            _mlp = RegisterModule("mlp", new Mlp(c, g, dtype));
         }
 
         public Tensor Run(Tensor x, KeyValueCache? cache)
@@ -133,11 +133,11 @@ public sealed class GPT : Module, ILanguageModel
         private readonly Dropout _residDrop;
         private readonly int _heads, _width;
 
-        public SelfAttention(GPTConfig c, Generator g)
+        public SelfAttention(GPTConfig c, Generator g, DType dtype)
         {
             _heads = c.Heads; _width = c.Width;
-            _cAttn = RegisterModule("c_attn", new Linear(c.Width, 3 * c.Width, generator: g));
-            _cProj = RegisterModule("c_proj", new Linear(c.Width, c.Width, generator: g));
+            _cAttn = RegisterModule("c_attn", new Linear(c.Width, 3 * c.Width, generator: g, dtype: dtype));
+            _cProj = RegisterModule("c_proj", new Linear(c.Width, c.Width, generator: g, dtype: dtype));
             _residDrop = RegisterModule("resid_dropout", new Dropout(c.Dropout, g));
         }
 
@@ -166,11 +166,11 @@ public sealed class GPT : Module, ILanguageModel
         private readonly GELU _gelu;
         private readonly Dropout _drop;
 
-        public Mlp(GPTConfig c, Generator g)
+        public Mlp(GPTConfig c, Generator g, DType dtype)
         {
-            _cFc = RegisterModule("c_fc", new Linear(c.Width, 4 * c.Width, generator: g));
+            _cFc = RegisterModule("c_fc", new Linear(c.Width, 4 * c.Width, generator: g, dtype: dtype));
             _gelu = RegisterModule("gelu", new GELU());
-            _cProj = RegisterModule("c_proj", new Linear(4 * c.Width, c.Width, generator: g));
+            _cProj = RegisterModule("c_proj", new Linear(4 * c.Width, c.Width, generator: g, dtype: dtype));
             _drop = RegisterModule("dropout", new Dropout(c.Dropout, g));
         }
 

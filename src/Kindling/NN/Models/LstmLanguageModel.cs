@@ -23,12 +23,13 @@ public sealed class LstmLanguageModel : Module, ILanguageModel
     /// <param name="layers">LSTM layers (default 2).</param>
     /// <param name="dropout">Dropout between LSTM layers (default 0).</param>
     /// <param name="generator">Initialisation randomness.</param>
-    public LstmLanguageModel(int vocabSize, int width = 256, int layers = 2, double dropout = 0, Generator? generator = null)
+    /// <param name="dtype">Float32 (default) or Float64.</param>
+    public LstmLanguageModel(int vocabSize, int width = 256, int layers = 2, double dropout = 0, Generator? generator = null, DType dtype = DType.Float32)
     {
         VocabSize = vocabSize;
-        Embedding = RegisterModule("embedding", new Embedding(vocabSize, width, generator: generator));
-        Lstm = RegisterModule("lstm", new LSTM(width, width, layers, batchFirst: true, dropout: dropout, generator: generator));
-        Head = RegisterModule("head", new Linear(width, vocabSize, generator: generator));
+        Embedding = RegisterModule("embedding", new Embedding(vocabSize, width, generator: generator, dtype: dtype));
+        Lstm = RegisterModule("lstm", new LSTM(width, width, layers, batchFirst: true, dropout: dropout, generator: generator, dtype: dtype));
+        Head = RegisterModule("head", new Linear(width, vocabSize, generator: generator, dtype: dtype));
     }
 
     /// <summary>Logits (B, T, V) for ids (B, T), from a zero state.</summary>
