@@ -16,6 +16,7 @@ public static class Commands
     public static int Train(TrainConfig c, bool resume)
     {
         var output = new Output();
+        if (LanguageModelRun.Applies(c)) return LanguageModelTrain.Run(c, resume, output);
         OptionChecks.Check(c);
         // Under mpirun every rank trains; only rank 0 prints and writes (creates, locks) the run folder (see Program.cs and Trainer).
         bool main = Kindling.Distributed.Distributed.IsMain;
