@@ -45,7 +45,7 @@ public class RegistryTests
     [Fact]
     public void EveryLossModuleIsRegisteredAndBuiltWithItsDefaults()
     {
-        var modules = typeof(Loss).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Loss)) && !t.IsAbstract).Select(t => t.Name).Order().ToArray();
+        var modules = typeof(LossModule).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(LossModule)) && !t.IsAbstract).Select(t => t.Name).Order().ToArray();
         Assert.Equal(modules, Components.Losses.All.Select(e => e.ModuleName).Order().ToArray());
         foreach (var e in Components.Losses.All)
         {

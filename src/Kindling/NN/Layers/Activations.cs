@@ -1,37 +1,7 @@
 namespace Kindling.NN;
 
-/// <summary>max(x, 0).</summary>
-public sealed class ReLU : Module { public override Tensor Forward(Tensor input) => input.Relu(); }
-
-/// <summary>x for x &gt; 0, negativeSlope·x otherwise (default slope 0.01).</summary>
-public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
-{
-    /// <summary>Slope for negative inputs.</summary>
-    public double NegativeSlope => negativeSlope;
-    public override Tensor Forward(Tensor input) => input.LeakyRelu(negativeSlope);
-    protected override string ExtraRepr() => $"negative_slope={negativeSlope}";
-}
-
-/// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (default α 1).</summary>
-public sealed class ELU(double alpha = 1.0) : Module
-{
-    /// <summary>α, the limit for large negative inputs is −α.</summary>
-    public double Alpha => alpha;
-    public override Tensor Forward(Tensor input) => input.Elu(alpha);
-    protected override string ExtraRepr() => $"alpha={alpha}";
-}
-
-/// <summary>x·Φ(x) with the exact erf.</summary>
-public sealed class GELU : Module { public override Tensor Forward(Tensor input) => input.Gelu(); }
-
-/// <summary>x·σ(x).</summary>
-public sealed class SiLU : Module { public override Tensor Forward(Tensor input) => input.Silu(); }
-
-/// <summary>1 / (1 + e⁻ˣ).</summary>
-public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => input.Sigmoid(); }
-
-/// <summary>tanh x.</summary>
-public sealed class Tanh : Module { public override Tensor Forward(Tensor input) => input.Tanh(); }
+// ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid and Tanh are generated from their [Activation] definitions in
+// NN/Functional/Activations.cs. The layers below are not elementwise activations and are written by hand.
 
 /// <summary>Softmax along <paramref name="dim"/> (default −1).</summary>
 public sealed class Softmax(int dim = -1) : Module
