@@ -37,6 +37,8 @@ public class Adam : ChainedOptimizer
         if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{name}: eps must be ≥ 0, got {eps}.");
         Beta1 = beta1; Beta2 = beta2; Eps = eps; Amsgrad = amsgrad; Maximize = maximize;
     }
+
+    protected internal override bool HasBetas => true;
 }
 
 /// <summary>Adam with decoupled weight decay (Loshchilov &amp; Hutter): w ← w·(1 − lr·λ) before the Adam step. Default λ = 1e-2.</summary>
