@@ -34,6 +34,9 @@ CONFIGS = [
     ("adamax_wd", lambda p: torch.optim.Adamax(p, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-3),
      {"name": "adamax", "lr": 1e-2, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 1e-3}),
     ("adamax_maximize", lambda p: torch.optim.Adamax(p, lr=5e-3, maximize=True), {"name": "adamax", "lr": 5e-3, "maximize": True}),
+    ("nadam", lambda p: torch.optim.NAdam(p, lr=2e-3), {"name": "nadam", "lr": 2e-3}),
+    ("nadam_wd_decay", lambda p: torch.optim.NAdam(p, lr=5e-3, betas=(0.85, 0.99), eps=1e-6, weight_decay=1e-3, momentum_decay=0.02),
+     {"name": "nadam", "lr": 5e-3, "beta1": 0.85, "beta2": 0.99, "eps": 1e-6, "weight_decay": 1e-3, "momentum_decay": 0.02}),
 ]
 
 STEPS = 12
