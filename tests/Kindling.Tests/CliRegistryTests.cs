@@ -27,7 +27,7 @@ public class CliRegistryTests
     // {names} stands for the registry's names as the message lists them, so a newly registered component does not
     // change the expectation; the fixed prefix checks the order of those there today.
     [InlineData("--optimizer", "adamz", "--optimizer 'adamz': use {names}.", "sgd, adam, adamw, rmsprop")]
-    [InlineData("--activation", "softsign", "--activation 'softsign': use {names}.", "relu, leaky_relu, elu, gelu, silu, tanh")]
+    [InlineData("--activation", "softsign", "--activation 'softsign': use {names}.", "relu, leaky_relu, elu, gelu, silu, hardswish, mish, tanh, sigmoid")]
     [InlineData("--scheduler", "cyclic", "--scheduler 'cyclic': use none, step, cosine, exponential, warmup, onecycle or plateau.", "")]
     [InlineData("--momentum", "-0.5", "--momentum must be a finite number ≥ 0, got -0.5.", "")]
     [InlineData("--loss", "ctc", "--loss ctc does not fit a classification task; use one of: {names}.", "cross_entropy, focal, nll, multi_margin, mse, l1, huber")]

@@ -1,54 +1,52 @@
-#!/usr/bin/env python3
-"""PyTorch 1.13 references for activations registered after the original set (softplus, ...).
+"""PyTorch 1.13 values and gradients of Kindling's elementwise activations, for tests/Kindling.Tests/ActivationParityTests.cs.
 
-Usage:
-    PYENV_VERSION=system python3 tools/parity/gen_activations.py
+Usage: PYENV_VERSION=system python3 tools/parity/gen_activations.py [OUT]   (default tools/parity/activations.json)
 
-Writes tools/parity/activations/cases.json: for each configuration (an activation's registry name and PyTorch keyword
-options), inputs across the range (edges where the formula changes, far tails, ties at 0, random values), the float64
-outputs and gradients of output.sum(), and PyTorch-float32's outputs of the float32-rounded inputs. ActivationParityTests
-builds each module through the registry by name and checks float64 to 1e-10 and float32 to float32 resolution.
-
-Adding an activation: its configurations in CONFIGS, then rerun.
+For each activation (hardswish, mish, silu, relu, sigmoid, tanh, softplus, gelu) and each dtype (float64, float32), the
+output y = f(x) and the gradient of sum(y * w) for fixed weights w, on fixed inputs: the kinks and edges of each
+function (hardswish's ±3, 0, ±0), tiny and large magnitudes, and 200 seeded random values in [-12, 12]. float32 values are
+PyTorch's own float32 results (its CPU kernels); float32 cases also carry the float64 truth at their float32 inputs
+(y64, grad64), so a test can judge Kindling's float32 error against PyTorch's float32 error.
 """
-import json
-import os
-
+import json, os, sys
 import torch
-import torch.nn as nn
+import torch.nn.functional as F
 
-# registry name, options (PyTorch keywords), the PyTorch module
-CONFIGS = [
-    ("softplus", {}, lambda: nn.Softplus()),
-    ("softplus", {"beta": 2.0}, lambda: nn.Softplus(beta=2.0)),
-    ("softplus", {"beta": 0.5, "threshold": 5.0}, lambda: nn.Softplus(beta=0.5, threshold=5.0)),
-]
-
-EDGES = [-1000.0, -80.0, -30.0, -20.5, -3.0, -1e-8, 0.0, 1e-8, 0.5, 2.5, 9.99, 10.0, 10.01, 19.99, 20.0, 20.01, 25.0, 1e4]
-
-
-def enc(t):
-    return [float(v) for v in t.reshape(-1).tolist()]
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "activations.json")
+EDGES = [0.0, -0.0, 1e-7, -1e-7, 1e-30, -1e-30, 0.5, -0.5, 1.0, -1.0, -1.5, 2.9999998, 3.0, 3.0000002, -3.0, -3.0000002,
+         -2.9999998, 6.0, -6.0, 20.0, -20.0, 40.0, -40.0, 88.0, -87.0, -100.0, 100.0]
+FUNCS = {
+    "hardswish": F.hardswish, "mish": F.mish, "silu": F.silu, "relu": F.relu, "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh, "softplus": F.softplus, "gelu": F.gelu,
+}
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     g = torch.Generator().manual_seed(2024)
-    rand = (torch.randn(64, generator=g, dtype=torch.float64) * 6).tolist()
-    x64 = torch.tensor(EDGES + rand, dtype=torch.float64)
+    rand = (torch.rand(200, generator=g, dtype=torch.float64) * 24 - 12).tolist()
+    xs = EDGES + rand
+    w = (torch.rand(len(xs), generator=g, dtype=torch.float64) * 4 - 2).tolist()
     cases = []
-    for name, opts, make in CONFIGS:
-        m = make()
-        x = x64.clone().requires_grad_(True)
-        y = m(x)
-        y.sum().backward()
-        x32 = x64.float()
-        y32 = m(x32)
-        cases.append({"name": name, "options": opts, "input": enc(x64), "output": enc(y.detach()), "grad": enc(x.grad),
-                      "input32": enc(x32), "output32": enc(y32)})
-        print(f"{name} {opts}: {len(EDGES) + len(rand)} inputs")
-    with open(os.path.join(here, "activations", "cases.json"), "w") as f:
-        json.dump({"generator": "tools/parity/gen_activations.py", "torch": torch.__version__, "cases": cases}, f)
+    for name, f in FUNCS.items():
+        for dt, dname in [(torch.float64, "float64"), (torch.float32, "float32")]:
+            x = torch.tensor(xs, dtype=dt, requires_grad=True)
+            wt = torch.tensor(w, dtype=dt)
+            y = f(x)
+            (y * wt).sum().backward()
+            # float32 values are written through float64 exactly (every float32 is a float64).
+            case = {"name": name, "dtype": dname, "x": x.detach().double().tolist(), "w": wt.double().tolist(),
+                    "y": y.detach().double().tolist(), "grad": x.grad.double().tolist()}
+            if dt == torch.float32:
+                # The float64 truth at the float32 inputs and weights, to judge float32 results by.
+                x64 = x.detach().double().requires_grad_()
+                y64 = f(x64)
+                (y64 * wt.double()).sum().backward()
+                case["y64"] = y64.detach().tolist()
+                case["grad64"] = x64.grad.tolist()
+            cases.append(case)
+    with open(OUT, "w") as fh:
+        json.dump({"torch": torch.__version__, "cases": cases}, fh, allow_nan=True)
+    print(f"wrote {len(cases)} cases to {OUT}")
 
 
 if __name__ == "__main__":

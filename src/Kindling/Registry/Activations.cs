@@ -16,5 +16,15 @@ public static partial class Components
     /// The elementwise activation layers (what <c>kindling --activation</c> offers), generated from the [Activation]
     /// definitions in NN/Functional.
     /// </summary>
-    public static ComponentTable<ActivationEntry> Activations { get; } = new("activation", GeneratedActivations());
+    public static ComponentTable<ActivationEntry> Activations { get; } = new("activation", WithGelu(GeneratedActivations()));
+
+    /// <summary>GELU's module is written by hand (see NN/Layers/Activations.cs): its entry goes after elu, where the command line lists it.</summary>
+    private static IEnumerable<ActivationEntry> WithGelu(IEnumerable<ActivationEntry> generated)
+    {
+        foreach (var e in generated)
+        {
+            yield return e;
+            if (e.Name == "elu") yield return new() { Name = "gelu", Help = "x·Φ(x) (exact, with erf)", Create = _ => new GELU() };
+        }
+    }
 }

@@ -19,13 +19,17 @@ public static partial class Functional
     [Activation("elu", "ELU", "x for x > 0, α·(eˣ − 1) below", Order = 30)]
     public static Tensor Elu(Tensor input, [Option("α")] double alpha = 1.0) => input.Elu(alpha);
 
-    /// <summary>x·Φ(x) with the exact erf (PyTorch's <c>F.gelu</c>, approximate='none'). Any shape.</summary>
-    [Activation("gelu", "GELU", "x·Φ(x) (exact, with erf)", Order = 40, FreshBuffer = true)]
-    public static Tensor Gelu(Tensor input) => input.Gelu();
-
     /// <summary>x·σ(x) (PyTorch's <c>F.silu</c>, also called swish). Any shape.</summary>
     [Activation("silu", "SiLU", "x·σ(x)", Aliases = ["swish"], Order = 50)]
     public static Tensor Silu(Tensor input) => input.Silu();
+
+    /// <summary>x·min(max(x + 3, 0), 6)/6 (PyTorch's <c>F.hardswish</c>, MobileNetV3): 0 below −3, x above 3. Any shape.</summary>
+    [Activation("hardswish", "Hardswish", "x·min(max(x + 3, 0), 6)/6", Order = 52)]
+    public static Tensor Hardswish(Tensor input) => input.Hardswish();
+
+    /// <summary>x·tanh(softplus(x)) (PyTorch's <c>F.mish</c>). Any shape.</summary>
+    [Activation("mish", "Mish", "x·tanh(softplus(x))", Order = 54)]
+    public static Tensor Mish(Tensor input) => input.Mish();
 
     /// <summary>tanh x (PyTorch's <c>torch.tanh</c>). Any shape.</summary>
     [Activation("tanh", "Tanh", "tanh(x)", Order = 60, FreshBuffer = true)]

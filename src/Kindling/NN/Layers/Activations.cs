@@ -1,7 +1,26 @@
 namespace Kindling.NN;
 
-// ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid and Tanh are generated from their [Activation] definitions in
-// NN/Functional/Activations.cs. The layers below are not elementwise activations and are written by hand.
+// ReLU, LeakyReLU, ELU, SiLU, Hardswish, Mish, Sigmoid, Tanh and Softplus are generated from their [Activation]
+// definitions in NN/Functional. GELU is written by hand: its constructor validates the approximate option, a text
+// choice the generator does not read; the layers after it are not elementwise activations.
+
+/// <summary>x·Φ(x) with the exact erf (approximate "none", the default), or GPT-2's tanh form with approximate "tanh"; see <see cref="Functional.Gelu"/>.</summary>
+public sealed class GELU : Module
+{
+    /// <summary>"none" or "tanh".</summary>
+    public string Approximate { get; }
+
+    public GELU(string approximate = "none")
+    {
+        if (approximate is not ("none" or "tanh")) throw new ArgumentException($"GELU: approximate must be 'none' or 'tanh', got '{approximate}'.", nameof(approximate));
+        Approximate = approximate;
+    }
+
+    public override Tensor Forward(Tensor input) => Approximate == "none" ? input.Gelu() : Functional.Gelu(input, Approximate);
+    protected override string ExtraRepr() => $"approximate='{Approximate}'";
+    internal override bool ReturnsFreshBuffer => true;
+}
+
 
 /// <summary>Softmax along <paramref name="dim"/> (default −1).</summary>
 public sealed class Softmax(int dim = -1) : Module
