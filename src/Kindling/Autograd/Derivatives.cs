@@ -279,7 +279,7 @@ internal static class Derivatives
     // ================================================================ NN/Functional/Layers.cs: the fused linear layer
 
     /// <summary>
-    /// linear y = x·Wᵀ + b with x viewed as (m, in): ∂x = g·W, ∂W = gᵀ·x, ∂b = Σ_rows g. Each is one GEMM (or row sum)
+    /// linear y = x·Wᵀ + b with x viewed as (m, in): ∂x = g·W, ∂W = gᵀ·x, ∂b = Σ_rows g (cascade-summed). Each is one GEMM (or row sum)
     /// straight into the buffer the engine hands out: β = 0 when the input has no gradient yet, β = 1 to accumulate
     /// into a weight's existing gradient (no temporary of the weight's size per step, the same sum PyTorch forms by
     /// allocating and adding).
@@ -292,8 +292,7 @@ internal static class Derivatives
         if (s.Needs(2))
         {
             var db = s.Into<T>(2, out bool acc);
-            if (!acc) Array.Clear(db);
-            for (int i = 0; i < m; i++) TensorPrimitives.Add(db, ga.AsSpan(i * outF, outF), db);
+            Cascade.Columns<T>(ga.AsSpan(0, m * outF), m, outF, db, accumulate: acc);
         }
     };
 

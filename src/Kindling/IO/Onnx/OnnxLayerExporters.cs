@@ -40,6 +40,8 @@ internal static partial class OnnxLayerExporters
         Onnx.Register<BatchNorm2d>(ExportBatchNorm2d);
         Onnx.Register<Dropout2d>((_, _, x, _) => x);
         Onnx.Register<Unflatten>(ExportUnflatten);
+        // Embeddings and recurrent layers (OnnxSequenceExporters.cs).
+        RegisterSequenceLayers();
     }
 
     /// <summary>y = x·Wᵀ + b: Gemm (transB) for a matrix input; MatMul by the stored Wᵀ then Add for higher ranks.</summary>

@@ -319,18 +319,17 @@ public static partial class Functional
             }
     }
 
-    /// <summary>Σ over batch and positions per channel of (N, C, P): the bias gradient.</summary>
+    /// <summary>
+    /// Σ over batch and positions per channel of (N, C, P): the bias gradient. Each plane is cascade-summed and the
+    /// (N, C) plane sums are cascade-summed over the batch, so 128×28×28 terms per channel stay at float32's accuracy.
+    /// </summary>
     private static T[] ChannelSums<T>(T[] g, int n, int c, int plane) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var planes = ArrayPool<T>.Shared.Rent(n * c);
+        for (int i = 0; i < n * c; i++) planes[i] = Cascade.Sum<T>(g.AsSpan(i * plane, plane));
         var db = new T[c];
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                var s = g.AsSpan((i * c + ch) * plane, plane);
-                if (typeof(T) == typeof(float))
-                    db[ch] += (T)(object)System.Numerics.Tensors.TensorPrimitives.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(s));
-                else foreach (var v in s) db[ch] += v;
-            }
+        Cascade.Columns<T>(planes.AsSpan(0, n * c), n, c, db);
+        ArrayPool<T>.Shared.Return(planes);
         return db;
     }
 }

@@ -223,6 +223,26 @@ public static partial class Functional
         return y.Reshape(unbatched ? [c, outputSize.H, outputSize.W] : [n, c, outputSize.H, outputSize.W]);
     }
 
+    /// <summary>
+    /// Σ of a window of one plane. Small windows in a plain loop; a large one (a global average pool over a big plane)
+    /// by cascade: each row segment cascade-summed, then the row sums, so thousands of terms keep float32's accuracy.
+    /// </summary>
+    private static T WindowSum<T>(T[] x, int at, int width, int h0, int h1, int w0, int w1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = T.Zero;
+        if ((h1 - h0) * (w1 - w0) <= 64)
+        {
+            for (int hh = h0; hh < h1; hh++)
+                for (int ww = w0; ww < w1; ww++) sum += x[at + hh * width + ww];
+            return sum;
+        }
+        var rows = System.Buffers.ArrayPool<T>.Shared.Rent(h1 - h0);
+        for (int hh = h0; hh < h1; hh++) rows[hh - h0] = Kernels.Cascade.Sum<T>(x.AsSpan(at + hh * width + w0, w1 - w0));
+        sum = Kernels.Cascade.Sum<T>(rows.AsSpan(0, h1 - h0));
+        System.Buffers.ArrayPool<T>.Shared.Return(rows);
+        return sum;
+    }
+
     private static Tensor AdaptiveImpl<T>(Tensor input, Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
@@ -237,10 +257,7 @@ public static partial class Functional
                 for (int ow = 0; ow < g.OW; ow++)
                 {
                     int w0 = Start(ow, g.W, g.OW), w1 = End(ow, g.W, g.OW);
-                    T sum = T.Zero;
-                    for (int hh = h0; hh < h1; hh++)
-                        for (int ww = w0; ww < w1; ww++) sum += x[c * plane + hh * g.W + ww];
-                    y[c * L + oh * g.OW + ow] = sum / T.CreateChecked((h1 - h0) * (w1 - w0));
+                    y[c * L + oh * g.OW + ow] = WindowSum(x, c * plane, g.W, h0, h1, w0, w1) / T.CreateChecked((h1 - h0) * (w1 - w0));
                 }
             }
         var inDims = input.Dims;

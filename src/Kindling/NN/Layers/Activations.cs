@@ -21,8 +21,21 @@ public sealed class ELU(double alpha = 1.0) : Module
     protected override string ExtraRepr() => $"alpha={alpha}";
 }
 
-/// <summary>x·Φ(x) with the exact erf.</summary>
-public sealed class GELU : Module { public override Tensor Forward(Tensor input) => input.Gelu(); }
+/// <summary>x·Φ(x) with the exact erf (approximate "none", the default), or GPT-2's tanh form with approximate "tanh"; see <see cref="Functional.Gelu"/>.</summary>
+public sealed class GELU : Module
+{
+    /// <summary>"none" or "tanh".</summary>
+    public string Approximate { get; }
+
+    public GELU(string approximate = "none")
+    {
+        if (approximate is not ("none" or "tanh")) throw new ArgumentException($"GELU: approximate must be 'none' or 'tanh', got '{approximate}'.", nameof(approximate));
+        Approximate = approximate;
+    }
+
+    public override Tensor Forward(Tensor input) => Approximate == "none" ? input.Gelu() : Functional.Gelu(input, Approximate);
+    protected override string ExtraRepr() => $"approximate='{Approximate}'";
+}
 
 /// <summary>x·σ(x).</summary>
 public sealed class SiLU : Module { public override Tensor Forward(Tensor input) => input.Silu(); }
