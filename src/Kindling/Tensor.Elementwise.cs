@@ -115,13 +115,13 @@ public sealed partial class Tensor
     private static Tensor Binary<TOp>(Tensor a, Tensor b) where TOp : IBinaryOp
     {
         var y = ArithRaw<TOp>(a, b);
-        return Autograd.Record(y, NodeName<TOp>.Value, [a, b], Derivatives.Rule<TOp, BinarySaved>(new BinarySaved(a, b, y)), a, b, y);
+        return Autograd.Record(y, BinaryName<TOp>.Value, [a, b], Derivatives.Rule<TOp, BinarySaved>(new BinarySaved(a, b, y)), a, b, y);
     }
 
     /// <summary>"add" → "AddBackward": PyTorch's grad_fn naming, computed once per op.</summary>
-    private static class NodeName<TOp> where TOp : IBinaryOp
+    private static class BinaryName<TOp> where TOp : IBinaryOp
     {
-        public static readonly string Value = char.ToUpperInvariant(TOp.Name[0]) + TOp.Name[1..] + "Backward";
+        public static readonly string Value = NodeName(TOp.Name);
     }
 
     private static Tensor CompareRaw(CompareOp op, Tensor a, Tensor b, string name)
@@ -256,10 +256,25 @@ public sealed partial class Tensor
         return Autograd.Record(y, UnaryName<TOp>.Value, [this], Derivatives.Pointwise<TOp>(this, y), this, y);
     }
 
+    /// <summary>Runs one-parameter elementwise op <typeparamref name="TOp"/> (p = slope, α, …) and records its derivative row.</summary>
+    internal Tensor Unary<TOp>(double p) where TOp : IParamPointwiseOp
+    {
+        RequireFloat(TOp.Name);
+        var x = Detach().Contiguous();
+        var y = Uninit(Dims, DType);
+        if (DType == DType.Float32) Parallel2.For(NumEl, 1 << 15, (s, len) => Simd.Map<TOp, float>(x.F32Span.Slice(s, len), p, y.F32Span.Slice(s, len)));
+        else Parallel2.For(NumEl, 1 << 15, (s, len) => Simd.Map<TOp, double>(x.F64Span.Slice(s, len), p, y.F64Span.Slice(s, len)));
+        return Autograd.Record(y, NodeName(TOp.Name), [this], Derivatives.Pointwise<TOp>(this, y, p), this, y);
+    }
+
     private static class UnaryName<TOp> where TOp : IPointwiseOp
     {
-        public static readonly string Value = char.ToUpperInvariant(TOp.Name[0]) + TOp.Name[1..] + "Backward";
+        public static readonly string Value = NodeName(TOp.Name);
     }
+
+    /// <summary>PyTorch's grad_fn naming: "leaky_relu" → "LeakyReluBackward".</summary>
+    private static string NodeName(string op) =>
+        string.Concat(op.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + "Backward";
 
     /// <summary>−x.</summary>
     public Tensor Neg() => IsFloatingPoint ? Unary<NegOperator>() : ArithRaw<SubOperator>(Scalar(0, DType.Int64), this);
@@ -319,15 +334,11 @@ public sealed partial class Tensor
         return Autograd.Record(y, "ClampBackward", [this], Derivatives.Clamp(this, min, max), this);
     }
 
-    /// <summary>Leaky ReLU: x for x &gt; 0, slope·x otherwise.</summary>
-    public Tensor LeakyRelu(double negativeSlope = 0.01)
-    {
-        var pos = Gt(0);
-        return Where(pos, this, this * negativeSlope);
-    }
+    /// <summary>Leaky ReLU: x for x &gt; 0, slope·x otherwise; one fused node.</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01) => Unary<LeakyReluOperator>(negativeSlope);
 
-    /// <summary>ELU: x for x &gt; 0, α(eˣ − 1) otherwise.</summary>
-    public Tensor Elu(double alpha = 1.0) => Where(Gt(0), this, Clamp(max: 0).Expm1() * alpha);
+    /// <summary>ELU: x for x &gt; 0, α(eˣ − 1) otherwise; one fused node.</summary>
+    public Tensor Elu(double alpha = 1.0) => Unary<EluOperator>(alpha);
 
 
     // ---------------------------------------------------------------- in-place (optimizers, initialisers)

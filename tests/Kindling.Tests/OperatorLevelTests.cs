@@ -119,6 +119,35 @@ public class OperatorLevelTests
         Check<MishOperator>(level, -30, 30, 6e-7, 6e-7, 4e-7, 1e-38);
     }
 
+    /// <summary>The one-parameter activations (leaky_relu's slope, elu's α) at every level, with a parameter that is not 1.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Levels))]
+    public void ParameterisedOperators(int level)
+    {
+        CheckParam<LeakyReluOperator>(level, 0.2, 6e-8, 6e-8);
+        CheckParam<LeakyReluOperator>(level, 0.01, 6e-8, 6e-8);
+        CheckParam<EluOperator>(level, 0.7, 4e-7, 3e-7);
+    }
+
+    private static void CheckParam<TOp>(int level, double p, double rel, double gradRel) where TOp : IParamPointwiseOp
+    {
+        foreach (int n in Lengths)
+        {
+            var x = Inputs(n, n * 5 + 3, -20, 20);
+            var g = Inputs(n, n * 5 + 4, -2, 2).Select(v => float.IsFinite(v) ? v : 0.5f).ToArray();
+            float[] y = new float[n], gx = new float[n], ys = new float[n], gxs = new float[n];
+            using (At(level)) { Simd.Map<TOp>(x, (float)p, y); Simd.Grad<TOp, float>(x, y, g, p, gx); }
+            using (Isa.Force(IsaLevel.Scalar)) { Simd.Map<TOp>(x, (float)p, ys); Simd.Grad<TOp, float>(x, ys, g, p, gxs); }
+            for (int i = 0; i < n; i++)
+            {
+                string at = $"{TOp.Name}({x[i]:R}; {p}) n={n} at {(IsaLevel)level}";
+                Assert.True(SameBits(ys[i], y[i]) && SameBits(gxs[i], gx[i]), $"{at}: {y[i]:R}/{gx[i]:R}, scalar {ys[i]:R}/{gxs[i]:R}");
+                Close(TOp.Invoke((double)x[i], (double)(float)p), y[i], rel, 1e-45, at);
+                if (float.IsFinite(x[i])) Close(TOp.Grad((double)x[i], y[i], g[i], (double)(float)p), gx[i], gradRel, 1e-38, at + "'");
+            }
+        }
+    }
+
     /// <summary>The ops that used TensorPrimitives (whose vector paths ignored KINDLING_ISA) are at least as accurate now.</summary>
     [SkippableTheory]
     [MemberData(nameof(Levels))]

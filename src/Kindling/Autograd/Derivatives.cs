@@ -8,7 +8,7 @@ namespace Kindling;
 /// The backward of one op, as a row of the derivative table keyed by the op's type (tinygrad's <c>gradient.py</c> keys
 /// its rules by op): maps the output's gradient g and the op's explicit saved state to its inputs' gradients, delivered
 /// through a <see cref="GradSink"/> (the engine accumulates). Elementwise ops are rows through
-/// <see cref="Derivatives.Pointwise{TOp}"/>, binary ops implement it in their operator file, fused ops (losses,
+/// <see cref="Derivatives.Pointwise{TOp}(Tensor, Tensor)"/>, binary ops implement it in their operator file, fused ops (losses,
 /// convolution, pooling, CTC) beside their kernels with a <c>record</c> of what they saved.
 /// </summary>
 internal interface IDerivativeRule<TSaved>
@@ -22,6 +22,9 @@ internal delegate void FusedRule<in TSaved>(Tensor g, GradSink sink, TSaved save
 /// <summary>What an elementwise op's backward reads: its input and output.</summary>
 internal readonly record struct UnarySaved(Tensor X, Tensor Y);
 
+/// <summary>What a one-parameter elementwise op's backward reads: its input, output and parameter.</summary>
+internal readonly record struct ParamSaved(Tensor X, Tensor Y, double P);
+
 /// <summary>What a binary op's backward reads: both inputs (their shapes undo broadcasting) and the output.</summary>
 internal readonly record struct BinarySaved(Tensor A, Tensor B, Tensor Y);
 
@@ -29,7 +32,7 @@ internal readonly record struct BinarySaved(Tensor A, Tensor B, Tensor Y);
 /// The table of derivatives (PyTorch's <c>derivatives.yaml</c>, tinygrad's <c>gradient.py</c>), keyed by the op's type:
 /// <see cref="Rule{TRule, TSaved}"/> turns a rule type and its saved state into the node's backward. Elementwise ops
 /// (<c>Kernels/Operators/*Operator.cs</c>) carry their own derivative at every SIMD width and run through
-/// <see cref="Pointwise{TOp}"/>; binary ops carry a tensor-level rule (<see cref="IBinaryOp"/>). The rows below are the
+/// <see cref="Pointwise{TOp}(Tensor, Tensor)"/>; binary ops carry a tensor-level rule (<see cref="IBinaryOp"/>). The rows below are the
 /// remaining tensor operations, in the order of their files (Tensor.cs, Tensor.Creation.cs, Tensor.Elementwise.cs,
 /// Tensor.Reductions.cs, Tensor.Views.cs, Tensor.Indexing.cs, Tensor.Linalg.cs) and then the fused layer
 /// <c>Functional.Linear</c>. An operation computes its output and records one of these with
@@ -64,6 +67,16 @@ internal static class Derivatives
     /// <summary>An elementwise op's row: ∂x = TOp.Grad(x, y, g) in one kernel pass at the current SIMD level.</summary>
     internal static BackwardFn Pointwise<TOp>(Tensor x, Tensor y) where TOp : IUnaryDerivative =>
         Rule<PointwiseRule<TOp>, UnarySaved>(new UnarySaved(x, y));
+
+    /// <summary>A one-parameter elementwise op's row: ∂x = TOp.Grad(x, y, g; p) in one kernel pass.</summary>
+    internal static BackwardFn Pointwise<TOp>(Tensor x, Tensor y, double p) where TOp : IParamPointwiseOp =>
+        Fused(new ParamSaved(x, y, p), static (g, s, saved) => Fused(s, saved.X, g, (dst, gc) =>
+        {
+            var xc = saved.X.Detach().Contiguous();
+            var yc = saved.Y.Detach().Contiguous();
+            if (xc.DType == DType.Float32) Simd.Grad<TOp, float>(xc.F32Span, yc.F32Span, gc.F32Span, saved.P, dst.F32Span);
+            else Simd.Grad<TOp, double>(xc.F64Span, yc.F64Span, gc.F64Span, saved.P, dst.F64Span);
+        }));
 
     private readonly struct PointwiseRule<TOp> : IDerivativeRule<UnarySaved> where TOp : IUnaryDerivative
     {

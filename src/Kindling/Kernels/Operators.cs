@@ -32,7 +32,7 @@ internal interface IUnaryDerivative
 /// <summary>
 /// A differentiable elementwise op, the whole definition in one struct: its forward at every width
 /// (<see cref="IUnaryOperator"/>), its backward rule (<see cref="IUnaryDerivative"/>) and the name its graph node shows.
-/// <c>Tensor.Unary&lt;TOp&gt;()</c> runs it and records <see cref="Derivatives.Pointwise{TOp}"/>; adding an op is one such
+/// <c>Tensor.Unary&lt;TOp&gt;()</c> runs it and records <see cref="Derivatives.Pointwise{TOp}(Tensor, Tensor)"/>; adding an op is one such
 /// file plus a one-line public entry.
 /// </summary>
 internal interface IPointwiseOp : IUnaryOperator, IUnaryDerivative
@@ -144,4 +144,26 @@ internal interface IBinaryOp : IBinaryOperator, IDerivativeRule<BinarySaved>
 {
     /// <summary>PyTorch's name of the op (for example <c>add</c>); its node is shown as <c>AddBackward</c>.</summary>
     static abstract string Name { get; }
+}
+
+/// <summary>
+/// A differentiable elementwise op with one parameter p (leaky_relu's slope, elu's α): forward y = f(x; p) and derivative
+/// ∂x = Grad(x, y, g; p), in float64 and in float32 at every width with the same bits at every width. Run by
+/// <see cref="Simd.Map{TOp}(ReadOnlySpan{float}, float, Span{float})"/> and its derivative driver; recorded through
+/// <see cref="Derivatives.Pointwise{TOp}(Tensor, Tensor, double)"/>.
+/// </summary>
+internal interface IParamPointwiseOp
+{
+    /// <summary>PyTorch's name (for example <c>leaky_relu</c>); the node shows as <c>LeakyReluBackward</c>.</summary>
+    static abstract string Name { get; }
+    static abstract double Invoke(double x, double p);
+    static abstract float Invoke(float x, float p);
+    static abstract Vector128<float> Invoke(Vector128<float> x, Vector128<float> p);
+    static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> p);
+    static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> p);
+    static abstract double Grad(double x, double y, double g, double p);
+    static abstract float Grad(float x, float y, float g, float p);
+    static abstract Vector128<float> Grad(Vector128<float> x, Vector128<float> y, Vector128<float> g, Vector128<float> p);
+    static abstract Vector256<float> Grad(Vector256<float> x, Vector256<float> y, Vector256<float> g, Vector256<float> p);
+    static abstract Vector512<float> Grad(Vector512<float> x, Vector512<float> y, Vector512<float> g, Vector512<float> p);
 }
