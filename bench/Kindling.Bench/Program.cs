@@ -7,6 +7,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["gemm"] = GemmBench.Run,
     ["elementwise"] = ElementwiseBench.Run,
     ["logsoftmax"] = LogSoftmaxBench.Run,
+    ["reductions"] = ReductionBench.Run,
     ["losses"] = LossBench.Run,
     ["training"] = TrainBench.Run,
     ["cnn"] = CnnBench.Run,
@@ -17,6 +18,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["ddp"] = DdpBench.Run,
     ["loader"] = LoaderMemoryBench.Run,
     ["attention"] = AttentionBench.Run,
+    ["lstm"] = RecurrentBench.Run,
 };
 
 BenchOptions options;

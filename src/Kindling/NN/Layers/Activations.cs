@@ -40,6 +40,12 @@ public sealed class GELU : Module
 /// <summary>x·σ(x).</summary>
 public sealed class SiLU : Module { public override Tensor Forward(Tensor input) => input.Silu(); }
 
+/// <summary>x·min(max(x + 3, 0), 6)/6 (PyTorch's <c>nn.Hardswish</c>, MobileNetV3): 0 below −3, x above 3.</summary>
+public sealed class Hardswish : Module { public override Tensor Forward(Tensor input) => input.Hardswish(); }
+
+/// <summary>x·tanh(softplus(x)) (PyTorch's <c>nn.Mish</c>).</summary>
+public sealed class Mish : Module { public override Tensor Forward(Tensor input) => input.Mish(); }
+
 /// <summary>1 / (1 + e⁻ˣ).</summary>
 public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => input.Sigmoid(); }
 
