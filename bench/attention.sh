@@ -16,5 +16,6 @@ k, t = (json.load(open(p))["results"] for p in sys.argv[1:3])
 print(f"{'case (ms, medians)':<44} {'kindling':>9} {'pytorch':>9} {'speed-up':>9}")
 for label, kv in k.items():
     tv = t.get(label)
+    if tv is None: continue
     print(f"{label:<44} {kv:>9.3f} {tv:>9.3f} {tv / kv:>8.2f}x")
 PY

@@ -20,23 +20,11 @@ public static class AttentionBench
         var gy = Tensor.Randn([N, T, E], g);
         var mha = new MultiheadAttention(E, H, batchFirst: true, generator: g);
         var enc = new TransformerEncoderLayer(E, H, 512, dropout: 0, batchFirst: true, generator: g);
-        var q4 = Tensor.Randn([N, H, T, E / H], g).RequiresGrad_();
-        var k4 = Tensor.Randn([N, H, T, E / H], g).RequiresGrad_();
-        var v4 = Tensor.Randn([N, H, T, E / H], g).RequiresGrad_();
-        var g4 = Tensor.Randn([N, H, T, E / H], g);
-        var g3 = Tensor.Randn([N, T, 3 * E], g);
-        var qkv = Tensor.Randn([N, T, 3 * E], g).RequiresGrad_();
         var cases = new (string Label, Action Step)[]
         {
             ("mha causal fwd+bwd", () => { x.Grad = null; mha.Forward(x, x, x, needWeights: false, isCausal: true).Output.Backward(gy); }),
             ("encoder layer causal fwd+bwd", () => { x.Grad = null; enc.Forward(x, null, null, isCausal: true).Backward(gy); }),
             ("mha causal fwd (no grad)", () => { using (Autograd.NoGrad()) mha.Forward(x, x, x, needWeights: false, isCausal: true); }),
-            ("probe sdpa fwd+bwd", () => { q4.Grad = null; Functional.ScaledDotProductAttention(q4, k4, v4, isCausal: true).Backward(g4); }),
-            ("probe sdpa fwd", () => { using (Autograd.NoGrad()) Functional.ScaledDotProductAttention(q4, k4, v4, isCausal: true); }),
-            ("probe heads fwd+bwd", () => { qkv.Grad = null; Functional.AttentionHeads(qkv, null, null, null, H, null, true, 0).Backward(gy); }),
-            ("probe heads+out fwd+bwd", () => { qkv.Grad = null; mha.OutProj.Call(Functional.AttentionHeads(qkv, null, null, null, H, null, true, 0)).Backward(gy); }),
-            ("probe inline mha fwd+bwd", () => { x.Grad = null; mha.OutProj.Call(Functional.AttentionHeads(Functional.Linear(x, mha.InProjWeight!, mha.InProjBias), null, null, null, H, null, true, 0)).Backward(gy); }),
-            ("probe linear fwd+bwd", () => { x.Grad = null; Functional.Linear(x, mha.InProjWeight!, mha.InProjBias).Backward(g3); }),
         };
         foreach (var (label, step) in cases)
         {

@@ -40,6 +40,8 @@ internal static partial class OnnxLayerExporters
         Onnx.Register<BatchNorm2d>(ExportBatchNorm2d);
         Onnx.Register<Dropout2d>((_, _, x, _) => x);
         Onnx.Register<Unflatten>(ExportUnflatten);
+        // Attention and transformer layers (OnnxAttentionExporters.cs).
+        RegisterAttention();
         // Embeddings and recurrent layers (OnnxSequenceExporters.cs).
         RegisterSequenceLayers();
     }
@@ -56,9 +58,19 @@ internal static partial class OnnxLayerExporters
         return m.Bias == null ? y : g.Node("Add", [y, g.Initializer("bias", m.Bias)]);
     }
 
-    /// <summary>The exact GELU, x·½(1 + erf(x/√2)): opset 17 has Erf but no Gelu operator.</summary>
+    /// <summary>
+    /// The exact GELU, x·½(1 + erf(x/√2)): opset 17 has Erf but no Gelu operator. The tanh form:
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+    /// </summary>
     private static string ExportGelu(GELU m, OnnxGraph g, string x, int[] shape)
     {
+        if (m.Approximate == "tanh")
+        {
+            var cube = g.Node("Mul", [g.Node("Mul", [x, x]), x]);
+            var inner = g.Node("Mul", [g.Node("Add", [x, g.Node("Mul", [cube, g.FloatInitializer("kappa", [0.044715], [])])]), g.FloatInitializer("beta", [0.7978845608028654], [])]);
+            var halfX = g.Node("Mul", [x, g.FloatInitializer("half", [0.5], [])]);
+            return g.Node("Mul", [halfX, g.Node("Add", [g.Node("Tanh", [inner]), g.FloatInitializer("one", [1.0], [])])]);
+        }
         var e = g.Node("Erf", [g.Node("Div", [x, g.FloatInitializer("sqrt2", [Math.Sqrt(2)], [])])]);
         var half = g.Node("Mul", [x, g.FloatInitializer("half", [0.5], [])]);
         return g.Node("Mul", [half, g.Node("Add", [e, g.FloatInitializer("one", [1.0], [])])]);

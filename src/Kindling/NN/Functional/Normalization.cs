@@ -62,14 +62,11 @@ public static partial class Functional
         foreach (var (name, t) in new[] { ("weight", weight), ("bias", bias) })
             if (t != null && !t.Shape.SequenceEqual(normalizedShape))
                 throw new ArgumentException($"{L}: {name} must have the normalized shape {Tensor.ShapeStr(normalizedShape)}, got {t.ShapeString}.", name);
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var mean = input.Mean(dims, keepDim: true);
-        var dev = input - mean;
-        var var = (dev * dev).Mean(dims, keepDim: true);
-        var y = dev * (var + eps).Rsqrt();
-        if (weight != null) y = y * weight;
-        if (bias != null) y = y + bias;
-        return y;
+        if (weight == null && bias != null) return LayerNormFused(input, k, null, null, eps) + bias;
+        if (weight != null && weight.DType != input.DType || bias != null && bias.DType != input.DType)
+            throw new ArgumentException($"{L}: input is {Tensor.DTypeName(input.DType)} but weight/bias are not; convert them with To().");
+        // One fused row forward and backward (LayerNormKernel.cs) instead of eight composed temporaries.
+        return LayerNormFused(input, k, weight, bias, eps);
     }
 
     private static Tensor Affine(Tensor y, Tensor? weight, Tensor? bias, int[] bshape)
