@@ -21,12 +21,15 @@ public static class Commands
         bool main = Kindling.Distributed.Distributed.IsMain;
         int world = Kindling.Distributed.Distributed.WorldSize;
         var recorded = c.DataSha256;
+        if (!resume) OutFolder.CheckNotAFile(c.Out);
         if (main && !resume && c.Out != null && !c.Overwrite && File.Exists(Path.Combine(c.Out, "config.json")))
             throw new UserError($"--out '{c.Out}' already holds a run; pass --overwrite to replace it, or --resume {c.Out} to continue it.");
         bool created = main && (c.Out == null || !Directory.Exists(c.Out));
         var dir = resume ? c.Out! : main ? RunFolder.CreateAndLock(c.Out) : c.Out ?? DefaultOut();
         if (resume && main) RunFolder.Lock(dir, "--resume");
         if (main) RunFiles.EnsureWritable(dir);
+        string? cleared = main && !resume ? OutFolder.Prepare(dir, c.Overwrite, Inputs(c)) : null;
+        if (cleared != null) output.Info(cleared);
         bool started = false;
         try
         {
@@ -79,6 +82,9 @@ public static class Commands
             throw;
         }
     }
+
+    /// <summary>The files a training command reads, which its outputs must never replace.</summary>
+    private static (string, string?)[] Inputs(TrainConfig c) => [("--data", c.Data), ("--test", c.Test), ("--init", c.Init)];
 
     /// <summary>--resume on a run whose epochs are all done: say so and leave its files alone.</summary>
     private static string? FinishedRun(string dir, TrainConfig c)
@@ -265,8 +271,10 @@ public static class Commands
         var requested = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (requested is { Length: 0 }) throw new UserError($"--losses '{lossList}' names no loss; give a comma-separated list such as cross_entropy,mse.");
         if (requested != null && requested.Distinct().Count() != requested.Length) throw new UserError($"--losses '{lossList}' names a loss twice.");
+        OutFolder.CheckNotAFile(c.Out);
         var dir = RunFolder.CreateAndLock(c.Out, "compare-");
         RunFiles.EnsureWritable(dir);
+        if (OutFolder.Prepare(dir, c.Overwrite, Inputs(c)) is { } cleared) new Output().Info(cleared);
         var p = ProblemBuilder.Build(c);
         var losses = requested ?? p.Task switch
         {
@@ -395,6 +403,7 @@ public static class Commands
 
     public static int Predict(string run, string data, string outFile)
     {
+        OutputFile.Check(outFile, "--out", [("RUN", run), ("--data", data)]);
         var (c, model, prep) = LoadRun(run);
         Tensor features; string[] names; string[]? ids = null; string idName = "row"; float divisor = 1f;
         if (File.Exists(data))
@@ -441,9 +450,9 @@ public static class Commands
             int k = o.Size(1);
             for (int i = 0; i < o.Size(0); i++) rows.Add(new object[] { ids[i] }.Concat(Enumerable.Range(0, k).Select(j => (object)v[i * k + j])).ToArray());
         }
-        try { RunFiles.WriteAtomic(outFile, RunFiles.Csv(header, rows)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserError($"--out '{outFile}' is not writable: {e.Message}"); }
-        Console.WriteLine($"wrote {rows.Count} predictions to {outFile}");
+        var how = OutputFile.Write(outFile, "--out", RunFiles.Csv(header, rows));
+        // With --out - the predictions are the standard output: the closing line goes to stderr so it does not end up in the CSV.
+        (how == OutputFile.Outcome.Stdout ? Console.Error : Console.Out).WriteLine($"wrote {rows.Count} predictions to {OutputFile.Describe(how, outFile)}");
         return 0;
     }
 }
