@@ -54,13 +54,16 @@ public static class Cli
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/<timestamp>)." };
         public readonly Option<bool> Overwrite = Opt("--overwrite", "Replace an existing run in --out.", false);
         public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its checkpoint." };
+        public readonly Option<bool> PlainNumbers = Opt("--plain-numbers", "CSV: read cells like \"1,234\", \"3,14\" (with ;), \"45%\" or \"$15.00\" as text, not as the numbers a spreadsheet shows.", false);
+        public readonly Option<bool> NormalizeLabels = Opt("--normalize-labels", "CSV: class labels that differ only by case or surrounding spaces (TRUE/True/true, ' cat'/cat) are one class.", false);
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
-                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume })
-                c.Options.Add(o);
+            foreach (var o in All) c.Options.Add(o);
         }
+
+        public Option[] All => new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume, PlainNumbers, NormalizeLabels };
 
         public TrainConfig Config(ParseResult r) => new()
         {
@@ -73,6 +76,7 @@ public static class Cli
             Scheduler = r.GetValue(Scheduler)!, BatchSize = r.GetValue(BatchSize), Epochs = r.GetValue(Epochs), EarlyStopping = r.GetValue(EarlyStopping),
             ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
             Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out), Overwrite = r.GetValue(Overwrite),
+            PlainNumbers = r.GetValue(PlainNumbers), NormalizeLabels = r.GetValue(NormalizeLabels),
         };
     }
 
@@ -95,8 +99,11 @@ public static class Cli
             if (resume != null)
             {
                 c = RunFolder.ReadConfig(resume) with { Out = resume };
+                ResumeConflicts.Check(resume, c, o.Config(r), o.All.Where(opt => r.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name));
                 var epochsResult = r.GetResult(o.Epochs);
                 if (epochsResult != null && !epochsResult.Implicit) c = c with { Epochs = r.GetValue(o.Epochs) };
+                var threadsResult = r.GetResult(o.Threads);
+                if (threadsResult != null && !threadsResult.Implicit) c = c with { Threads = r.GetValue(o.Threads) };
             }
             else c = o.Config(r);
             return Commands.Train(c, resume != null);
@@ -131,11 +138,13 @@ public static class Cli
         var cmd = new Command("predict", "Predict with a trained run: classes and per-class probabilities, or values.");
         var run = new Argument<string>("run") { Description = "The run folder." };
         var data = new Option<string>("--data") { Description = "Input CSV with the training feature columns.", Required = true };
-        var outFile = new Option<string>("--out") { Description = "Output CSV.", DefaultValueFactory = _ => "predictions.csv" };
+        var outFile = new Option<string>("--out") { Description = "Output CSV (- for standard output; a device or pipe is written through; an existing file is replaced atomically).", DefaultValueFactory = _ => "predictions.csv" };
         cmd.Arguments.Add(run);
         cmd.Options.Add(data);
+        var missing = new Option<string?>("--missing") { Description = "Missing cells and columns: error, drop (the row gets an empty prediction), mean or zero (default: the run's own --missing)." };
         cmd.Options.Add(outFile);
-        cmd.SetAction(r => Commands.Predict(r.GetValue(run)!, r.GetValue(data)!, r.GetValue(outFile)!));
+        cmd.Options.Add(missing);
+        cmd.SetAction(r => Commands.Predict(r.GetValue(run)!, r.GetValue(data)!, r.GetValue(outFile)!, r.GetValue(missing)));
         return cmd;
     }
 }
