@@ -94,6 +94,7 @@ public static class Cli
         o.AddTo(cmd);
         cmd.SetAction(r =>
         {
+            StartupAgreement.Expected = true;
             var resume = r.GetValue(o.Resume);
             TrainConfig c;
             if (resume != null)
@@ -118,7 +119,7 @@ public static class Cli
         o.AddTo(cmd);
         var losses = new Option<string?>("--losses") { Description = "Comma-separated losses (default: cross_entropy,mse for classification; mse,l1,huber for regression; bce_with_logits,mse for binary)." };
         cmd.Options.Add(losses);
-        cmd.SetAction(r => Commands.Compare(o.Config(r), r.GetValue(losses)));
+        cmd.SetAction(r => { StartupAgreement.Expected = true; return Commands.Compare(o.Config(r), r.GetValue(losses)); });
         return cmd;
     }
 

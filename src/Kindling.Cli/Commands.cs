@@ -45,6 +45,8 @@ public static class Commands
                 Out = dir, ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames,
                 TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256, WorldSize = world,
             };
+            // Every rank started with the same options and data, or none trains (a no-op in one process).
+            StartupAgreement.Check(c);
             if (!resume && main) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
             output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features");
             foreach (var note in p.Notes) output.Info(note);
