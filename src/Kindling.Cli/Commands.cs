@@ -48,7 +48,8 @@ public static class Commands
             // Every rank started with the same options and data, or none trains (a no-op in one process).
             StartupAgreement.Check(c);
             if (!resume && main) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
-            output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features");
+            var bnPlan = BatchNormBatches.Plan(c, p.XTrain.Size(0), p.XTrain.Size(1), world);
+            output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features{(bnPlan.Note != null ? "; " + bnPlan.Note : "")}");
             foreach (var note in p.Notes) output.Info(note);
             foreach (var w in p.Warnings) output.Warning(w);
             output.Info($"loss: {loss.Why}");
@@ -295,6 +296,7 @@ public static class Commands
             RunFiles.EnsureWritable(cfg.Out);
             var loss = LossChoice.Choose(p, cfg);
             OptionChecks.CheckModelSize(p.XTrain.Size(1), loss.Outputs, p.XTrain.Size(0), cfg);
+            if (BatchNormBatches.Plan(cfg, p.XTrain.Size(0), p.XTrain.Size(1), 1).Note is { } bnNote && name == losses[0]) interactive.Info(bnNote);
             RunFiles.WriteAtomic(Path.Combine(cfg.Out, "config.json"), (cfg with { ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames, TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256 }).ToJson());
             p.Prep.Save(Path.Combine(cfg.Out, "scaler.safetensors"));
             var r = Trainer.Run(cfg, p, loss, cfg.Out, output);

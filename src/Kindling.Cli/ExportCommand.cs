@@ -61,6 +61,9 @@ public static class ExportCommand
         catch (JsonException e) { throw new UserError($"'{cfgPath}' is damaged: {e.Message}"); }
         if (c.ResolvedTask == null || c.FeatureNames is not { Length: > 0 } || c.Outputs <= 0)
             throw new UserError($"'{cfgPath}' does not describe a finished training run (no resolved task, feature names or output count); train it again.");
+        // The model's memory estimate before it is built (a config edited to conv [2000000000] must not be allocated).
+        try { OptionChecks.CheckModelSize(c.FeatureNames.Length, c.Outputs, 1, c); }
+        catch (UserError e) { throw new UserError($"'{cfgPath}' holds an invalid setting: {e.Message}"); }
         try
         {
             var (model, _) = ModelFactory.Build(c.FeatureNames.Length, c.Outputs, c);
