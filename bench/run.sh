@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kindling beside PyTorch 1.13 on the same machine, in the same run: medians of several repetitions and ratios.
-# Usage: bash bench/run.sh [gemm|elementwise|logsoftmax|losses|training|cnn|inference|tta ...]   (default: all modes)
+# Usage: bash bench/run.sh [gemm|elementwise|reductions|logsoftmax|losses|training|cnn|inference|tta ...]   (default: all modes)
 # Needs Debian's python3-torch (installed here if missing; torch runs under the system Python: PYENV_VERSION=system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ if ! PYENV_VERSION=system python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/l
   echo "installing PyTorch 1.13 (python3-torch) and OpenBLAS ..." >&2
   apt-get update -qq && apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
-modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(gemm elementwise logsoftmax losses training cnn inference tta)
+modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(gemm elementwise reductions logsoftmax losses training cnn inference tta)
 dotnet build bench/Kindling.Bench -c Release -v q -nologo >/dev/null
 mkdir -p bench/results
 for m in "${modes[@]}"; do

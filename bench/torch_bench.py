@@ -1,4 +1,4 @@
-"""PyTorch twin of `Kindling.Bench` modes elementwise, logsoftmax, losses and training (gemm is torch_gemm.py).
+"""PyTorch twin of `Kindling.Bench` modes elementwise, reductions, logsoftmax, losses and training (gemm is torch_gemm.py).
 
 Run: PYENV_VERSION=system python3 bench/torch_bench.py MODE [--json] [--threads N] [--reps N]
 Labels and units match the C# side so bench/run.sh can print ratios.
@@ -34,6 +34,19 @@ def elementwise(reps):
     r["add 16M (tensor)"] = 12.0 * n / median_seconds(lambda: a + b, reps) / 1e9
     r["exp 16M (into)"] = 8.0 * n / median_seconds(lambda: torch.exp(a, out=c), reps) / 1e9
     r["exp 16M (tensor)"] = 8.0 * n / median_seconds(lambda: a.exp(), reps) / 1e9
+    return r, "GB/s"
+
+
+def reductions(reps):
+    n = 1 << 24
+    a = torch.rand(n)
+    sq = a.view(4096, 4096)
+    r = {}
+    r["sum 16M"] = 4.0 * n / median_seconds(lambda: a.sum(), reps) / 1e9
+    r["sum(1) 4096x4096"] = 4.0 * n / median_seconds(lambda: sq.sum(1), reps) / 1e9
+    r["sum(0) 4096x4096"] = 4.0 * n / median_seconds(lambda: sq.sum(0), reps) / 1e9
+    r["var 16M"] = 4.0 * n / median_seconds(lambda: a.var(), reps) / 1e9
+    r["norm 16M"] = 4.0 * n / median_seconds(lambda: a.norm(), reps) / 1e9
     return r, "GB/s"
 
 
@@ -165,7 +178,7 @@ def tta(reps):
     return {"tta fashion mlp 88% seconds": secs[len(secs) // 2], "tta fashion mlp 88% epochs": eps[len(eps) // 2]}, "s"
 
 
-MODES = {"elementwise": elementwise, "logsoftmax": logsoftmax, "losses": losses, "training": training, "inference": inference, "tta": tta}
+MODES = {"elementwise": elementwise, "reductions": reductions, "logsoftmax": logsoftmax, "losses": losses, "training": training, "inference": inference, "tta": tta}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

@@ -7,6 +7,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["gemm"] = GemmBench.Run,
     ["elementwise"] = ElementwiseBench.Run,
     ["logsoftmax"] = LogSoftmaxBench.Run,
+    ["reductions"] = ReductionBench.Run,
     ["losses"] = LossBench.Run,
     ["training"] = TrainBench.Run,
     ["cnn"] = CnnBench.Run,
@@ -16,6 +17,8 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["stepprobe"] = StepProbe.Run,
     ["ddp"] = DdpBench.Run,
     ["loader"] = LoaderMemoryBench.Run,
+    ["attention"] = AttentionBench.Run,
+    ["lstm"] = RecurrentBench.Run,
 };
 
 BenchOptions options;

@@ -56,6 +56,16 @@ public static class Cli
         public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its checkpoint." };
         public readonly Option<bool> PlainNumbers = Opt("--plain-numbers", "CSV: read cells like \"1,234\", \"3,14\" (with ;), \"45%\" or \"$15.00\" as text, not as the numbers a spreadsheet shows.", false);
         public readonly Option<bool> NormalizeLabels = Opt("--normalize-labels", "CSV: class labels that differ only by case or surrounding spaces (TRUE/True/true, ' cat'/cat) are one class.", false);
+        public readonly Option<int?> Steps = new("--steps") { Description = "Language models: optimizer steps (default 2000)." };
+        public readonly Option<int?> Warmup = new("--warmup") { Description = "Language models: linear warm-up steps before the cosine decay (default 100)." };
+        public readonly Option<double?> MinLr = new("--min-lr") { Description = "Language models: the learning rate the cosine decay ends at (default --lr / 10)." };
+        public readonly Option<double?> Clip = new("--clip") { Description = "Language models: clip the gradient norm to this (default 1.0; 0: off)." };
+        public readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Language models: evaluate on the whole validation text every N steps (default min(250, steps/4))." };
+        public readonly Option<int?> Layers = new("--layers") { Description = "Language models: transformer blocks (gpt, default 4) or LSTM layers (lstm, default 2)." };
+        public readonly Option<int?> Heads = new("--heads") { Description = "Language models: attention heads (gpt, default 4)." };
+        public readonly Option<int?> Width = new("--width") { Description = "Language models: embedding width (gpt, default 128) or LSTM size (lstm, default 256)." };
+        public readonly Option<int?> Context = new("--context") { Description = "Language models: tokens of context per training block (default 64)." };
+        public readonly Option<string?> Tokenizer = new("--tokenizer") { Description = "Language models: char (a character vocabulary fitted on the training text; default) or gpt2 (GPT-2's byte-level BPE)." };
 
         public void AddTo(Command c)
         {
@@ -63,7 +73,8 @@ public static class Cli
         }
 
         public Option[] All => new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
-                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume, PlainNumbers, NormalizeLabels };
+                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume, PlainNumbers, NormalizeLabels,
+                Steps, Warmup, MinLr, Clip, EvalEvery, Layers, Heads, Width, Context, Tokenizer };
 
         public TrainConfig Config(ParseResult r) => new()
         {
@@ -77,6 +88,10 @@ public static class Cli
             ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
             Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out), Overwrite = r.GetValue(Overwrite),
             PlainNumbers = r.GetValue(PlainNumbers), NormalizeLabels = r.GetValue(NormalizeLabels),
+            Steps = r.GetValue(Steps), Warmup = r.GetValue(Warmup), MinLr = r.GetValue(MinLr), Clip = r.GetValue(Clip), EvalEvery = r.GetValue(EvalEvery),
+            Layers = r.GetValue(Layers), Heads = r.GetValue(Heads), Width = r.GetValue(Width), Context = r.GetValue(Context),
+            Tokenizer = r.GetValue(Tokenizer)?.Trim().ToLowerInvariant(),
+            Given = r.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>().Where(o => !o.Implicit).Select(o => o.Option.Name).ToArray(),
         };
     }
 
@@ -114,12 +129,16 @@ public static class Cli
 
     public static Command CompareCommand()
     {
-        var cmd = new Command("compare", "Train the same model on the same data and seed under several losses and draw their curves in one report.");
+        var cmd = new Command("compare", "Train the same model under several losses over several seeds, test whether their differences are significant, and draw their curves, calibration and intervals in one report.");
         var o = new TrainOptions();
         o.AddTo(cmd);
         var losses = new Option<string?>("--losses") { Description = "Comma-separated losses (default: cross_entropy,mse for classification; mse,l1,huber for regression; bce_with_logits,mse for binary)." };
+        var seeds = Opt("--seeds", "Seeds per loss: each a different initialisation, batch order and dropout (--seed, --seed+1, …); the runs share the cores.", 5);
+        var resplit = Opt("--resplit", "Draw a new train/validation/test split for each seed (default: one split, from --seed).", false);
         cmd.Options.Add(losses);
-        cmd.SetAction(r => { StartupAgreement.Expected = true; return Commands.Compare(o.Config(r), r.GetValue(losses)); });
+        cmd.Options.Add(seeds);
+        cmd.Options.Add(resplit);
+        cmd.SetAction(r => { StartupAgreement.Expected = true; return Kindling.Cli.CompareCommand.Run(o.Config(r), r.GetValue(losses), r.GetValue(seeds), r.GetValue(resplit)); });
         return cmd;
     }
 

@@ -17,7 +17,8 @@ public static class OutFolder
     [
         "config.json", "model.safetensors", "scaler.safetensors", "checkpoint.safetensors", "best.safetensors", "epochs.csv", "steps.csv",
         "test_metrics.json", "report.html", "loss.svg", "metric.svg", "steps.svg", "lr.svg", "summary.csv", "compare_metric.svg",
-        "compare_loss.svg", ".write-test",
+        "compare_loss.svg", ".write-test", "baselines.json", "bits.svg", "calls.csv", "eval.csv", "pairs.csv", "residuals.svg", "runs.csv",
+        "samples.txt", "tokenizer.json",
     ];
 
     private const string LockName = ".lock";
@@ -26,9 +27,13 @@ public static class OutFolder
     public static bool IsRun(string dir) =>
         File.Exists(Path.Combine(dir, "config.json")) || File.Exists(Path.Combine(dir, LockName)) || File.Exists(Path.Combine(dir, "compare_metric.svg"));
 
+    // A file Kindling writes (by name, a temporary file, or a per-loss reliability plot), or a folder holding only such
+    // files and folders (compare's LOSS/seed-N runs).
     private static bool Written(string entry) =>
-        File.Exists(entry) && (RunFileNames.Contains(Path.GetFileName(entry)) || entry.EndsWith(".tmp", StringComparison.Ordinal))
-        || Directory.Exists(entry) && File.Exists(Path.Combine(entry, "config.json")) && Directory.EnumerateFileSystemEntries(entry).All(e => Written(e) || Path.GetFileName(e) == LockName);
+        File.Exists(entry) && (RunFileNames.Contains(Path.GetFileName(entry)) || entry.EndsWith(".tmp", StringComparison.Ordinal)
+                               || Path.GetFileName(entry).StartsWith("reliability_", StringComparison.Ordinal) && entry.EndsWith(".svg", StringComparison.Ordinal))
+        || Directory.Exists(entry) && Directory.EnumerateFileSystemEntries(entry).Any(e => Path.GetFileName(e) != LockName)
+                                   && Directory.EnumerateFileSystemEntries(entry).All(e => Written(e) || Path.GetFileName(e) == LockName);
 
     /// <summary>Refuses an --out that exists as a file, before the folder is created or locked.</summary>
     public static void CheckNotAFile(string? dir)

@@ -43,15 +43,27 @@ public sealed partial class Tensor
         return ds;
     }
 
-    /// <summary>Sum of all elements (rank-0 result).</summary>
-    public Tensor Sum() => Rank == 0 ? Sum(0, false) : Reshape(-1).Sum(0);
+    /// <summary>
+    /// Sum of all elements (rank-0 result), by cascade summation (float32 within ~1e-7 relative at 10⁸ elements, as
+    /// PyTorch); an expanded view is summed as count × value without being materialised.
+    /// </summary>
+    public Tensor Sum()
+    {
+        if (Rank == 0) return Sum(0, false);
+        var (core, k) = Unexpanded();
+        if (k == 1) return Reshape(-1).Sum(0);
+        var y = core.Detach().Reshape(-1).ReduceRaw(ReduceOp.Sum, 0, false, "sum");
+        ScaleRaw(y, k);
+        if (!IsFloatingPoint) return y;
+        return Autograd.Record(y, "SumBackward", [this], (g, s) => s.Add(0, g.Expand(Dims)));
+    }
 
-    /// <summary>Sum along <paramref name="dim"/>; keeps it as size 1 when <paramref name="keepDim"/>.</summary>
+    /// <summary>Sum along <paramref name="dim"/> (cascade-summed); keeps it as size 1 when <paramref name="keepDim"/>.</summary>
     public Tensor Sum(int dim, bool keepDim = false)
     {
         if (Rank == 0) { NormDim(dim, 0, "sum"); return Clone(); }
         int d = NormDim(dim, Rank, "sum");
-        var y = ReduceRaw(ReduceOp.Sum, d, keepDim, "sum");
+        var y = Unexpanded().Copies > 1 ? SumRawExpanded(d, keepDim) : ReduceRaw(ReduceOp.Sum, d, keepDim, "sum");
         if (!IsFloatingPoint) return y;
         return Autograd.Record(y, "SumBackward", [this], Derivatives.Sum(d, keepDim, Dims));
     }
@@ -87,7 +99,15 @@ public sealed partial class Tensor
     public Tensor Var(int? dim = null, int correction = 1, bool keepDim = false)
     {
         RequireFloat("var");
-        if (dim is not int d) { var f = Reshape(-1); return f.Var(0, correction); }
+        if (dim is not int d)
+        {
+            // Over all elements: an expanded view's core with each element counted k times (Σ(x − mean)² scales by k).
+            var core = UnexpandedForWholeReduction(out long k);
+            var f = core.Reshape(-1);
+            if (k == 1) return f.Var(0, correction);
+            var dev0 = f - f.Mean();
+            return (dev0 * dev0).Sum() * (double)k / Math.Max(0, NumEl - correction);
+        }
         var m = Mean(d, keepDim: true);
         var dev = this - m;
         int n = Dims[NormDim(d, Rank, "var")];
@@ -186,7 +206,13 @@ public sealed partial class Tensor
     {
         RequireFloat("norm");
         if (!(p > 0)) throw new ArgumentException($"norm: p must be positive, got {p}.");
-        if (dim is not int d) return Reshape(-1).Norm(p, 0, false);
+        if (dim is not int d)
+        {
+            // (Σ over k copies of |x|ᵖ)^(1/p) = k^(1/p)·‖core‖ₚ; the maximum is the core's.
+            var core = UnexpandedForWholeReduction(out long k);
+            var whole = core.Reshape(-1).Norm(p, 0, false);
+            return k == 1 || double.IsPositiveInfinity(p) ? whole : whole * Math.Pow(k, 1 / p);
+        }
         if (double.IsPositiveInfinity(p)) return Abs().Max(d, keepDim).Values;
         if (p == 1) return Abs().Sum(d, keepDim);
         if (p == 2)

@@ -7,8 +7,8 @@ namespace Kindling.Tests;
 
 /// <summary>
 /// A small CNN (conv–BatchNorm2d–ReLU–max-pool twice, then Linear) trained 200 steps from PyTorch-written initial weights
-/// on the batches of tools/parity/gen_cnn_training.py: every step's loss within 1e-4 relative of PyTorch's, or 4× the
-/// drift of PyTorch's own float64 run from its float32 one where that is larger. Also: a PyTorch-trained CNN's
+/// on the batches of tools/parity/gen_cnn_training.py: every step's float32 loss within 2× PyTorch float32's own distance
+/// from PyTorch's float64 run (<see cref="TrainingParityTests.Multiple"/>; never less than its float32 resolution floor). Also: a PyTorch-trained CNN's
 /// safetensors (BatchNorm buffers included) loads strictly and predicts PyTorch's logits, and a Kindling-trained one
 /// loads into torch.nn.Sequential with strict=True and predicts the same classes.
 /// </summary>
@@ -39,17 +39,19 @@ public class CnnTrainingParityTests
         var model = Model();
         Safetensors.LoadModule(Path.Combine(Dir, "cnn_init.safetensors"), model);
         var opt = TrainingParityTests.MakeOptimizer(traj["spec"]!.AsObject(), model.Parameters());
-        var expected = traj["losses"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
-        var drift = traj["float_drift"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
-        for (int step = 0; step < expected.Length; step++)
+        var truth = traj["losses64"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        var drift = traj["drift32"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        for (int step = 0; step < truth.Length; step++)
         {
             var idx = Tensor.FromArray(Enumerable.Range(0, b).Select(r => (long)((step * b + r) % n)).ToArray());
             opt.ZeroGrad();
             var loss = Functional.CrossEntropy(model.Call(x.IndexSelect(0, idx)), y.IndexSelect(0, idx));
             loss.Backward();
             opt.Step();
-            double got = loss.ItemDouble(), exp = expected[step], tol = Math.Max(1e-4, 4 * drift[step]);
-            Assert.True(Math.Abs(got - exp) <= tol * Math.Abs(exp), $"step {step}: Kindling {got:R}, PyTorch {exp:R} (relative error {Math.Abs(got - exp) / Math.Abs(exp):E2}, allowed {tol:E1})");
+            // Kindling's float32 distance from PyTorch's float64 run, against PyTorch-float32's own distance so far.
+            double got = loss.ItemDouble(), exp = truth[step], rel = Math.Abs(got - exp) / Math.Abs(exp);
+            double tol = TrainingParityTests.Multiple * Math.Max(drift[step], TrainingParityTests.Floor);
+            Assert.True(rel <= tol, $"step {step}: Kindling {got:R}, PyTorch float64 {exp:R} (relative {rel:E2}); PyTorch float32 is {drift[step]:E2} away, so at most {tol:E2} is allowed");
         }
     }
 

@@ -124,6 +124,13 @@ public static unsafe class Gemm
                 return;
             }
             long work = (long)m * n * k;
+            // Small models' products (see TinyGemm): no packing, no thread hand-off. A forced Path means "this
+            // blocked micro-kernel" (how the tests reach each one), so only Auto takes the shortcut.
+            if (s_path == GemmPath.Auto && TinyGemm.Applies(transA, transB, m, n, k))
+            {
+                TinyGemm.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                return;
+            }
             if (work <= TinyWork)
             {
                 SgemmTiny(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);

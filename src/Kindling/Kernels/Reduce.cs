@@ -8,7 +8,8 @@ internal enum ReduceOp { Sum, Prod, Max, Min }
 /// <summary>
 /// Reductions along one axis of a contiguous tensor viewed as (outer, n, inner). With inner == 1 each output is a
 /// vectorised reduction of one contiguous row; otherwise whole inner rows are combined elementwise, which keeps the
-/// reads sequential instead of striding through memory.
+/// reads sequential instead of striding through memory. Sums are cascade sums (<see cref="Cascade"/>) either way, so a
+/// long float32 reduction stays as accurate as PyTorch's.
 /// </summary>
 internal static class Reduce
 {
@@ -21,12 +22,17 @@ internal static class Reduce
                 var row = new ReadOnlySpan<T>(x, xo + o * n, n);
                 y[o] = op switch
                 {
-                    ReduceOp.Sum => TensorPrimitives.Sum(row),
+                    ReduceOp.Sum => Cascade.Sum(row),
                     ReduceOp.Prod => n == 0 ? T.One : TensorPrimitives.Product(row),
                     ReduceOp.Max => MaxNan(row),
                     _ => MinNan(row),
                 };
             }
+            return;
+        }
+        if (op == ReduceOp.Sum)
+        {
+            for (int o = 0; o < outer; o++) Cascade.Columns(new ReadOnlySpan<T>(x, xo + o * n * inner, n * inner), n, inner, y.Slice(o * inner, inner));
             return;
         }
         for (int o = 0; o < outer; o++)
@@ -39,10 +45,9 @@ internal static class Reduce
                 var src = new ReadOnlySpan<T>(x, xo + (o * n + i) * inner, inner);
                 switch (op)
                 {
-                    case ReduceOp.Sum: TensorPrimitives.Add(dst, src, dst); break;
                     case ReduceOp.Prod: TensorPrimitives.Multiply(dst, src, dst); break;
-                    case ReduceOp.Max: Elementwise.Binary(BinaryOp.Max, dst, src, dst); break;
-                    default: Elementwise.Binary(BinaryOp.Min, dst, src, dst); break;
+                    case ReduceOp.Max: Simd.Map<MaximumOperator, T>(dst, src, dst); break;
+                    default: Simd.Map<MinimumOperator, T>(dst, src, dst); break;
                 }
             }
         }

@@ -22,7 +22,7 @@ internal static class RowOps
 
     public static T Sum<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (row.Length >= Short) return TensorPrimitives.Sum(row);
+        if (row.Length >= Short) return Cascade.Sum(row);
         T s = T.Zero;
         foreach (var v in row) s += v;
         return s;

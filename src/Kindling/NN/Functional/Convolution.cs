@@ -98,6 +98,13 @@ public static partial class Functional
     /// <summary>Images per chunk so that the column matrix stays near <see cref="ChunkElements"/>.</summary>
     private static int ChunkSize(int n, long perImage) => (int)Math.Clamp(ChunkElements / Math.Max(perImage, 1), 1, Math.Max(n, 1));
 
+    /// <summary>
+    /// What a convolution's backward reads (its row of the derivative table): the dense input and weight, the window
+    /// geometry, the batch size, the channel count (output channels for a convolution, input channels for a transposed
+    /// one), the groups and the images per chunk.
+    /// </summary>
+    private sealed record ConvSaved<T>(T[] X, T[] Wt, Window2d G, int N, int Channels, int Groups, int Chunk);
+
     private static Tensor ConvImpl<T>(Tensor input, Tensor weight, Tensor? bias, Window2d g, int n, int o, int groups) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
@@ -129,8 +136,10 @@ public static partial class Functional
         if (b != null) AddChannelBias<T>(y, b, n, o, L);
         var result = Tensor.Wrap(y, [n, o, g.OH, g.OW]);
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "ConvolutionBackward", inputs, (grad, sink) =>
+        return Autograd.Record(result, "ConvolutionBackward", inputs, Derivatives.Fused(new ConvSaved<T>(x, wt, g, n, o, groups, chunk), static (grad, sink, saved) =>
         {
+            var (x, wt, g, n, o, groups, chunk) = saved;
+            int K = g.K, L = g.L, Kg = K / groups, Og = o / groups, imgSize = g.C * g.H * g.W;
             var gy = grad.DenseData<T>();
             // col2im and the chunked dW GEMMs (β = 1) add into the engine's buffers: a fresh one starts at zero, an
             // existing gradient (a weight's, or a pending one nothing else shares) is accumulated into directly.
@@ -166,7 +175,7 @@ public static partial class Functional
                 if (gt != null) ArrayPool<T>.Shared.Return(gt);
             }
             if (sink.Needs(2)) sink.Add(2, Tensor.Wrap(ChannelSums<T>(gy, n, o, L), [o]));
-        }, inputs);
+        }), inputs);
     }
 
     internal static Tensor ConvTranspose2dCore(string who, Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 outputPadding, int groups, Size2 dilation)
@@ -228,8 +237,10 @@ public static partial class Functional
         if (b != null) AddChannelBias<T>(y, b, n, cout, plane);
         var result = Tensor.Wrap(y, [n, cout, g.H, g.W]);
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "ConvolutionBackward", inputs, (grad, sink) =>
+        return Autograd.Record(result, "ConvolutionBackward", inputs, Derivatives.Fused(new ConvSaved<T>(x, wt, g, n, cin, groups, chunk), static (grad, sink, saved) =>
         {
+            var (x, wt, g, n, cin, groups, chunk) = saved;
+            int K = g.K, L = g.L, Kg = K / groups, Cg = cin / groups, cout = g.C, outSize = cout * g.H * g.W, plane = g.H * g.W;
             var gy = grad.DenseData<T>();
             // dX is written whole (β = 0 GEMMs or the regrouping copy); dW's chunked GEMMs (β = 1) add into the
             // engine's buffer, zeroed when fresh, or the weight's existing gradient.
@@ -265,7 +276,7 @@ public static partial class Functional
                 if (tmp != null) ArrayPool<T>.Shared.Return(tmp);
             }
             if (sink.Needs(2)) sink.Add(2, Tensor.Wrap(ChannelSums<T>(gy, n, cout, plane), [cout]));
-        }, inputs);
+        }), inputs);
     }
 
     // ---------------------------------------------------------------- shared pieces
@@ -318,18 +329,17 @@ public static partial class Functional
             }
     }
 
-    /// <summary>Σ over batch and positions per channel of (N, C, P): the bias gradient.</summary>
+    /// <summary>
+    /// Σ over batch and positions per channel of (N, C, P): the bias gradient. Each plane is cascade-summed and the
+    /// (N, C) plane sums are cascade-summed over the batch, so 128×28×28 terms per channel stay at float32's accuracy.
+    /// </summary>
     private static T[] ChannelSums<T>(T[] g, int n, int c, int plane) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var planes = ArrayPool<T>.Shared.Rent(n * c);
+        for (int i = 0; i < n * c; i++) planes[i] = Cascade.Sum<T>(g.AsSpan(i * plane, plane));
         var db = new T[c];
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                var s = g.AsSpan((i * c + ch) * plane, plane);
-                if (typeof(T) == typeof(float))
-                    db[ch] += (T)(object)System.Numerics.Tensors.TensorPrimitives.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(s));
-                else foreach (var v in s) db[ch] += v;
-            }
+        Cascade.Columns<T>(planes.AsSpan(0, n * c), n, c, db);
+        ArrayPool<T>.Shared.Return(planes);
         return db;
     }
 }

@@ -91,6 +91,12 @@ public static partial class Functional
         return (y.Reshape(shape), idx?.Reshape(shape));
     }
 
+    /// <summary>
+    /// What a pooling backward reads (its row of the derivative table): the window geometry and the input's shape, plus
+    /// max pooling's argmax indices or average pooling's divisor options.
+    /// </summary>
+    private sealed record PoolSaved(Window2d G, int[] InputDims, int[]? Indices = null, bool CountIncludePad = false, int? DivisorOverride = null);
+
     private static (Tensor, Tensor?) MaxPoolImpl<T>(Tensor input, Window2d g, bool wantIndices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
@@ -134,8 +140,10 @@ public static partial class Functional
         });
         var result = Tensor.Wrap(y, [g.C * L]);
         var inDims = input.Dims;
-        var r = Autograd.Record(result, "MaxPool2DWithIndicesBackward", [input], grad =>
+        var r = Autograd.Record(result, "MaxPool2DWithIndicesBackward", [input], Derivatives.Fused(new PoolSaved(g, inDims, ind), static (grad, saved) =>
         {
+            var (g, inDims, ind, _, _) = saved;
+            int plane = g.H * g.W, L = g.L;
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
@@ -146,7 +154,7 @@ public static partial class Functional
                 for (int l = 0; l < L; l++) dp[ip[l]] += gp[l];
             }
             return [Tensor.Wrap(dx, inDims)];
-        });
+        }));
         return (r, wantIndices ? Tensor.Wrap(Array.ConvertAll(ind, v => (long)v), [g.C * L]) : null);
     }
 
@@ -192,8 +200,10 @@ public static partial class Functional
                     }
         });
         var inDims = input.Dims;
-        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AvgPool2DBackward", [input], grad =>
+        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AvgPool2DBackward", [input], Derivatives.Fused(new PoolSaved(g, inDims, null, countIncludePad, divisorOverride), static (grad, saved) =>
         {
+            var (g, inDims, _, countIncludePad, divisorOverride) = saved;
+            int plane = g.H * g.W, L = g.L;
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
@@ -206,7 +216,7 @@ public static partial class Functional
                             for (int ww = w0; ww < w1; ww++) dx[c * plane + hh * g.W + ww] += v;
                     }
             return [Tensor.Wrap(dx, inDims)];
-        });
+        }));
     }
 
     internal static Tensor AdaptiveAvgPool2dCore(string who, Tensor input, Size2 outputSize)
@@ -217,6 +227,26 @@ public static partial class Functional
         var geo = new Window2d(n * c, h, w, 0, 0, 1, 1, 0, 0, 1, 1, outputSize.H, outputSize.W);
         var y = input.DType == DType.Float32 ? AdaptiveImpl<float>(input, geo) : AdaptiveImpl<double>(input, geo);
         return y.Reshape(unbatched ? [c, outputSize.H, outputSize.W] : [n, c, outputSize.H, outputSize.W]);
+    }
+
+    /// <summary>
+    /// Σ of a window of one plane. Small windows in a plain loop; a large one (a global average pool over a big plane)
+    /// by cascade: each row segment cascade-summed, then the row sums, so thousands of terms keep float32's accuracy.
+    /// </summary>
+    private static T WindowSum<T>(T[] x, int at, int width, int h0, int h1, int w0, int w1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = T.Zero;
+        if ((h1 - h0) * (w1 - w0) <= 64)
+        {
+            for (int hh = h0; hh < h1; hh++)
+                for (int ww = w0; ww < w1; ww++) sum += x[at + hh * width + ww];
+            return sum;
+        }
+        var rows = System.Buffers.ArrayPool<T>.Shared.Rent(h1 - h0);
+        for (int hh = h0; hh < h1; hh++) rows[hh - h0] = Kernels.Cascade.Sum<T>(x.AsSpan(at + hh * width + w0, w1 - w0));
+        sum = Kernels.Cascade.Sum<T>(rows.AsSpan(0, h1 - h0));
+        System.Buffers.ArrayPool<T>.Shared.Return(rows);
+        return sum;
     }
 
     private static Tensor AdaptiveImpl<T>(Tensor input, Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
@@ -233,15 +263,14 @@ public static partial class Functional
                 for (int ow = 0; ow < g.OW; ow++)
                 {
                     int w0 = Start(ow, g.W, g.OW), w1 = End(ow, g.W, g.OW);
-                    T sum = T.Zero;
-                    for (int hh = h0; hh < h1; hh++)
-                        for (int ww = w0; ww < w1; ww++) sum += x[c * plane + hh * g.W + ww];
-                    y[c * L + oh * g.OW + ow] = sum / T.CreateChecked((h1 - h0) * (w1 - w0));
+                    y[c * L + oh * g.OW + ow] = WindowSum(x, c * plane, g.W, h0, h1, w0, w1) / T.CreateChecked((h1 - h0) * (w1 - w0));
                 }
             }
         var inDims = input.Dims;
-        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AdaptiveAvgPool2DBackward", [input], grad =>
+        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AdaptiveAvgPool2DBackward", [input], Derivatives.Fused(new PoolSaved(g, inDims), static (grad, saved) =>
         {
+            var (g, inDims, _, _, _) = saved;
+            int plane = g.H * g.W, L = g.L;
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
@@ -257,6 +286,6 @@ public static partial class Functional
                     }
                 }
             return [Tensor.Wrap(dx, inDims)];
-        });
+        }));
     }
 }
