@@ -9,7 +9,7 @@ public static class CompareReport
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static List<(string Key, string Value)> ConsoleRows(CompareResult r) => r.Losses.Select(l => (l.Loss + (l.Loss == r.Winner ? " (best)" : ""),
-        string.Join("   ", r.Metrics.Take(r.Metrics.Count).Select(m => $"{m.Label} {CompareSummary.MeanSd(m, l.Metrics[m.Key])} {CompareSummary.Ci(m, l.Metrics[m.Key])}"))
+        string.Join("   ", r.Metrics.Select(m => $"{m.Label} {CompareSummary.MeanSd(m, l.Metrics[m.Key])} {CompareSummary.Ci(m, l.Metrics[m.Key])}"))
         + $"   epochs to target {CompareSummary.Epochs(l.MedianEpochs)}")).ToList();
 
     public static void Write(string dir, TrainConfig c, Problem p, string[] losses, IReadOnlyDictionary<string, LossChoice> choices, List<SeedRun> runs,

@@ -76,7 +76,7 @@ public static class CompareSummary
         {
             var sp = Oriented(q, "epochs_to_target", a);
             string speedP = sp.N >= 2 && !double.IsNaN(sp.P) ? $", paired over seeds {P(sp.P)}" : "";
-            parts.Add($"{a} reaches {(main.HigherIsBetter ? $"{CompareAnalysis.SpeedFraction * 100:F0}% of the best" : $"within {(1 / CompareAnalysis.SpeedFraction - 1) * 100:F1}% of the best")} {main.Label} in {Epochs(ea)} epochs vs {Epochs(eb)} (medians{speedP})");
+            parts.Add($"{a} reaches {(main.HigherIsBetter ? $"{CompareAnalysis.SpeedFraction * 100:F0}% of the best" : $"within {(1 / CompareAnalysis.SpeedFraction - 1) * 100:F1}% of the best")} {main.Label} in {Epochs(ea)} epoch{(ea == 1 ? "" : "s")} vs {Epochs(eb)} (medians{speedP})");
         }
         if (p.IsClassLike)
         {

@@ -126,6 +126,22 @@ public class CliCompareTests
     }
 
     [Fact]
+    public void ResplitDrawsASplitPerSeedAndUsesTheCorrectedSeedTest()
+    {
+        var dir = Path.Combine(CliHarness.Tmp("cmp-resplit"), "cmp");
+        CliHarness.Ok("compare", "--data", "breast_cancer", "--epochs", "1", "--seeds", "2", "--resplit", "--out", dir);
+        // Different splits fit different scalers; without --resplit every seed shares one.
+        byte[] Scaler(int seed) => File.ReadAllBytes(Path.Combine(dir, "bce_with_logits", $"seed-{seed}", "scaler.safetensors"));
+        Assert.NotEqual(Scaler(42), Scaler(43));
+        var tests = CliHarness.Column(Path.Combine(dir, "pairs.csv"), "test");
+        Assert.Contains("seed_corrected_resampled_t:accuracy", tests);
+        Assert.DoesNotContain(tests, t => t.StartsWith("row:")); // rows differ between splits: no row test
+        var fixedDir = Path.Combine(CliHarness.Tmp("cmp-fixed"), "cmp");
+        CliHarness.Ok("compare", "--data", "breast_cancer", "--epochs", "1", "--seeds", "2", "--out", fixedDir);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(fixedDir, "mse", "seed-42", "scaler.safetensors")), File.ReadAllBytes(Path.Combine(fixedDir, "mse", "seed-43", "scaler.safetensors")));
+    }
+
+    [Fact]
     public void BadSeedsAndTwiceNamedLossesAreOneLineErrors()
     {
         var r = CliTests.Run(["compare", "--seeds", "0", "--epochs", "1", "--out", Path.Combine(CliHarness.Tmp("cmp-bad"), "c")]);

@@ -63,7 +63,7 @@ public class LossModuleParityTests
         Assert.True(failures.Count == 0, $"{failures.Count} of {n} cases failed through the modules:\n" + string.Join("\n", failures.Take(20)));
         // Every registered loss's module was exercised, and those are all of Kindling's loss modules.
         Assert.Equal(Kindling.Registry.Components.Losses.All.Select(e => e.ModuleName).Order(), classes.Order());
-        var all = typeof(Loss).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Loss)) && !t.IsAbstract).Select(t => t.Name).Order().ToArray();
+        var all = typeof(LossModule).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(LossModule)) && !t.IsAbstract).Select(t => t.Name).Order().ToArray();
         Assert.Equal(all, classes.Order().ToArray());
     }
 }

@@ -16,7 +16,20 @@ namespace Kindling.Tests;
 public class TrainingParityTests
 {
     private static readonly string Dir = Path.Combine(Repo.Root, "tools", "parity", "training");
-    private static readonly Lazy<JsonObject> Data = new(() => JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "trajectories.json")))!.AsObject());
+    /// <summary>trajectories.json (gen_training.py) with the trajectories of every trajectories_*.json (gen_optimizers.py: optimizers added later, same models and data).</summary>
+    private static readonly Lazy<JsonObject> Data = new(() =>
+    {
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "trajectories.json")))!.AsObject();
+        var all = root["trajectories"]!.AsArray();
+        foreach (var f in Directory.GetFiles(Dir, "trajectories_*.json").Order())
+        {
+            var more = JsonNode.Parse(File.ReadAllText(f))!.AsObject();
+            Assert.Equal(root["n"]!.GetValue<int>(), more["n"]!.GetValue<int>());
+            Assert.Equal(root["batch"]!.GetValue<int>(), more["batch"]!.GetValue<int>());
+            foreach (var t in more["trajectories"]!.AsArray().ToList()) all.Add(t!.DeepClone());
+        }
+        return root;
+    });
 
     /// <summary>The generator's deterministic features: ((k·2654435761 + 12345) mod 2³²)/2³² − 0.5, k = i·D + j.</summary>
     internal static Tensor Features(int n, int d)

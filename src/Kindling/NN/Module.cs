@@ -226,6 +226,13 @@ public abstract class Module
     /// <summary>Extra text inside this module's line of <see cref="ToString"/>, e.g. <c>in_features=3, out_features=2</c>.</summary>
     protected virtual string ExtraRepr() => "";
 
+    /// <summary>
+    /// True when Forward always returns a new buffer (never its input or a view of it) and the module keeps neither,
+    /// so <see cref="Sequential"/> may recycle the values passed between two such layers. Set by the generated
+    /// activation modules whose definition says FreshBuffer, and by <see cref="Linear"/>.
+    /// </summary>
+    internal virtual bool ReturnsFreshBuffer => false;
+
     /// <summary>A tree like PyTorch's repr: <c>Sequential(\n  (0): Linear(in_features=3, out_features=2, bias=True)\n)</c>.</summary>
     public override string ToString()
     {

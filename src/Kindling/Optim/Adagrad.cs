@@ -1,3 +1,5 @@
+using Kindling.Registry;
+
 namespace Kindling.Optim;
 
 /// <summary>
@@ -15,7 +17,9 @@ public sealed class Adagrad : ChainedOptimizer
     public double Eps { get; }
     public bool Maximize { get; }
 
-    public Adagrad(IEnumerable<Tensor> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0, double eps = 1e-10, bool maximize = false)
+    [Optimizer("adagrad", "Adagrad: divides by the root of the sum of squared gradients", Order = 50)]
+    public Adagrad(IEnumerable<Tensor> parameters, [Option("learning rate", Min = 0, Flag = "--lr")] double lr = 1e-2, [Option("learning-rate decay per step", Min = 0)] double lrDecay = 0, [Option("L2 penalty λ added to the gradient (λ·w)", Min = 0, Flag = "--weight-decay")] double weightDecay = 0,
+        [Option("initial value of the sum", Min = 0)] double initialAccumulatorValue = 0, [Option("added to the denominator", Min = 0)] double eps = 1e-10, [Option("maximize the objective instead of minimizing")] bool maximize = false)
         : base(One(parameters), lr, weightDecay, "Adagrad",
             new Optim.Maximize(maximize), new AddDecayedWeights(), new InverseTimeDecay(lrDecay), new ScaleByRss(initialAccumulatorValue, eps), new ScaleByLearningRate())
     {

@@ -1,3 +1,5 @@
+using Kindling.Registry;
+
 namespace Kindling.Optim;
 
 /// <summary>
@@ -18,7 +20,9 @@ public class Adam : ChainedOptimizer
     public bool Amsgrad { get; }
     public bool Maximize { get; }
 
-    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+    [Optimizer("adam", "Adam: adaptive moments (Kingma & Ba)", Order = 20)]
+    public Adam(IEnumerable<Tensor> parameters, [Option("learning rate", Min = 0, Flag = "--lr")] double lr = 1e-3, [Option("decay of the first moment β₁", Min = 0, Max = 1, MaxExclusive = true)] double beta1 = 0.9, [Option("decay of the second moment β₂", Min = 0, Max = 1, MaxExclusive = true)] double beta2 = 0.999,
+        [Option("added to the denominator", Min = 0)] double eps = 1e-8, [Option("L2 penalty λ added to the gradient (λ·w)", Min = 0, Flag = "--weight-decay")] double weightDecay = 0, [Option("use the maximum of past second moments")] bool amsgrad = false, [Option("maximize the objective instead of minimizing")] bool maximize = false)
         : this(One(parameters), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, false, "Adam") { }
 
     public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
@@ -33,12 +37,16 @@ public class Adam : ChainedOptimizer
         if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{name}: eps must be ≥ 0, got {eps}.");
         Beta1 = beta1; Beta2 = beta2; Eps = eps; Amsgrad = amsgrad; Maximize = maximize;
     }
+
+    protected internal override bool HasBetas => true;
 }
 
 /// <summary>Adam with decoupled weight decay (Loshchilov &amp; Hutter): w ← w·(1 − lr·λ) before the Adam step. Default λ = 1e-2.</summary>
 public sealed class AdamW : Adam
 {
-    public AdamW(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+    [Optimizer("adamw", "Adam with decoupled weight decay (Loshchilov & Hutter)", Order = 30)]
+    public AdamW(IEnumerable<Tensor> parameters, [Option("learning rate", Min = 0, Flag = "--lr")] double lr = 1e-3, [Option("decay of the first moment β₁", Min = 0, Max = 1, MaxExclusive = true)] double beta1 = 0.9, [Option("decay of the second moment β₂", Min = 0, Max = 1, MaxExclusive = true)] double beta2 = 0.999,
+        [Option("added to the denominator", Min = 0)] double eps = 1e-8, [Option("decoupled weight decay: w ← w·(1 − lr·λ)", Min = 0, Flag = "--weight-decay")] double weightDecay = 1e-2, [Option("use the maximum of past second moments")] bool amsgrad = false, [Option("maximize the objective instead of minimizing")] bool maximize = false)
         : base(One(parameters), lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, true, "AdamW") { }
 
     public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)

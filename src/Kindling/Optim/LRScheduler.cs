@@ -133,7 +133,9 @@ public sealed class OneCycleLR : LRScheduler
     {
         if (!_cycleMomentum) return;
         double m = Phase(LastEpoch, _maxMom, _baseMom, _maxMom);
-        foreach (var g in Optimizer.ParamGroups) g.Momentum = m;
+        foreach (var g in Optimizer.ParamGroups)
+            if (Optimizer.HasBetas) g.Beta1 = m; // PyTorch cycles betas[0] when the optimizer has betas
+            else g.Momentum = m;
     }
 }
 

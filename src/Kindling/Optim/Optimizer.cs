@@ -11,15 +11,17 @@ public sealed class ParamGroup
     public IReadOnlyList<Tensor> Params { get; }
     public double? Lr { get; set; }
     public double? WeightDecay { get; set; }
-    /// <summary>SGD/RMSprop momentum or Adam β₁ (what OneCycleLR cycles).</summary>
+    /// <summary>SGD/RMSprop momentum (what OneCycleLR cycles for them).</summary>
     public double? Momentum { get; set; }
+    /// <summary>β₁ of Adam-like optimizers (PyTorch's <c>betas[0]</c>; what OneCycleLR cycles for them).</summary>
+    public double? Beta1 { get; set; }
     /// <summary>The learning rate when a scheduler first saw this group.</summary>
     public double InitialLr { get; internal set; } = double.NaN;
 
-    public ParamGroup(IEnumerable<Tensor> parameters, double? lr = null, double? weightDecay = null, double? momentum = null)
+    public ParamGroup(IEnumerable<Tensor> parameters, double? lr = null, double? weightDecay = null, double? momentum = null, double? beta1 = null)
     {
         Params = parameters.ToList();
-        Lr = lr; WeightDecay = weightDecay; Momentum = momentum;
+        Lr = lr; WeightDecay = weightDecay; Momentum = momentum; Beta1 = beta1;
     }
 }
 
@@ -82,6 +84,18 @@ public abstract class Optimizer
                 else using (Autograd.NoGrad()) p.Grad.Zero_();
             }
     }
+
+    /// <summary>
+    /// True for optimizers with PyTorch's <c>betas</c> (Adam, AdamW, Adamax, NAdam): a schedule that cycles momentum
+    /// (OneCycleLR) sets their groups' <see cref="ParamGroup.Beta1"/> instead of <see cref="ParamGroup.Momentum"/>.
+    /// </summary>
+    protected internal virtual bool HasBetas => false;
+
+    /// <summary>Whether the per-parameter state buffer <paramref name="name"/> is a scalar rather than shaped like its parameter.</summary>
+    protected virtual bool IsScalarState(string name) => false;
+
+    /// <summary>Called after <see cref="LoadStateDict"/> replaced the state buffers, so a subclass can drop what it derived from the old ones.</summary>
+    protected virtual void StateLoaded() { }
 
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
     public void Step()
@@ -176,6 +190,7 @@ public abstract class Optimizer
             var g = _groups[gi];
             d[$"group.{gi}.lr"] = Tensor.Scalar(g.Lr ?? Lr, DType.Float64);
             if (g.Momentum is double m) d[$"group.{gi}.momentum"] = Tensor.Scalar(m, DType.Float64);
+            if (g.Beta1 is double b1) d[$"group.{gi}.beta1"] = Tensor.Scalar(b1, DType.Float64);
             if (!double.IsNaN(g.InitialLr)) d[$"group.{gi}.initial_lr"] = Tensor.Scalar(g.InitialLr, DType.Float64);
             foreach (var p in g.Params)
             {
@@ -200,7 +215,7 @@ public abstract class Optimizer
             if (parts[0] == "state")
             {
                 if (idx < 0 || idx >= all.Count) throw new ArgumentException($"{GetType().Name}.LoadStateDict: '{k}' refers to parameter {idx}, but the optimizer has {all.Count}.");
-                if (parts[2] != "step" && !v.Shape.SequenceEqual(all[idx].Shape))
+                if (parts[2] != "step" && !(IsScalarState(parts[2]) ? v.NumEl == 1 : v.Shape.SequenceEqual(all[idx].Shape)))
                     throw new ArgumentException($"{GetType().Name}.LoadStateDict: '{k}' has shape {v.ShapeString}, parameter {idx} has {all[idx].ShapeString}.");
             }
             else if (idx < 0 || idx >= _groups.Count) throw new ArgumentException($"{GetType().Name}.LoadStateDict: '{k}' refers to group {idx}, but there are {_groups.Count}.");
@@ -214,7 +229,10 @@ public abstract class Optimizer
             {
                 double val = v.ItemDouble();
                 if (parts[2] == "lr") _groups[idx].Lr = val;
+                // Before β₁ had its own slot, Adam's was saved as the group's momentum: such checkpoints still load.
+                else if (parts[2] == "momentum" && HasBetas) _groups[idx].Beta1 = val;
                 else if (parts[2] == "momentum") _groups[idx].Momentum = val;
+                else if (parts[2] == "beta1") _groups[idx].Beta1 = val;
                 else if (parts[2] == "initial_lr") _groups[idx].InitialLr = val;
                 continue;
             }
@@ -223,5 +241,6 @@ public abstract class Optimizer
             if (!State.TryGetValue(p, out var st)) State[p] = st = [];
             st[parts[2]] = v.To(p.DType).Clone().Detach();
         }
+        StateLoaded();
     }
 }

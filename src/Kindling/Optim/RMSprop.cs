@@ -1,3 +1,5 @@
+using Kindling.Registry;
+
 namespace Kindling.Optim;
 
 /// <summary>
@@ -17,7 +19,9 @@ public sealed class RMSprop : ChainedOptimizer
     public bool Centered { get; }
     public bool Maximize { get; }
 
-    public RMSprop(IEnumerable<Tensor> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
+    [Optimizer("rmsprop", "RMSprop: divides by a running root mean square of the gradient", Order = 40)]
+    public RMSprop(IEnumerable<Tensor> parameters, [Option("learning rate", Min = 0, Flag = "--lr")] double lr = 1e-2, [Option("smoothing constant α", Min = 0)] double alpha = 0.99, [Option("added to the denominator", Min = 0)] double eps = 1e-8, [Option("L2 penalty λ added to the gradient (λ·w)", Min = 0, Flag = "--weight-decay")] double weightDecay = 0,
+        [Option("momentum factor μ", Min = 0)] double momentum = 0, [Option("divide by the centered (variance) estimate")] bool centered = false, [Option("maximize the objective instead of minimizing")] bool maximize = false)
         : base(One(parameters), lr, weightDecay, "RMSprop",
             new Optim.Maximize(maximize), new AddDecayedWeights(), new ScaleByRms(alpha, eps, centered), new Trace(momentum, copyFirst: false), new ScaleByLearningRate())
     {

@@ -1,3 +1,5 @@
+using Kindling.Registry;
+
 namespace Kindling.Optim;
 
 /// <summary>
@@ -13,7 +15,9 @@ public sealed class SGD : ChainedOptimizer
     public bool Nesterov { get; }
     public bool Maximize { get; }
 
-    public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, bool maximize = false)
+    [Optimizer("sgd", "stochastic gradient descent, with momentum and Nesterov momentum", SuggestedLr = 0.05, Order = 10)]
+    public SGD(IEnumerable<Tensor> parameters, [Option("learning rate", Min = 0, Flag = "--lr")] double lr, [Option("momentum factor μ", Min = 0, Flag = "--momentum")] double momentum = 0,
+        [Option("dampening τ of the momentum")] double dampening = 0, [Option("L2 penalty λ added to the gradient (λ·w)", Min = 0, Flag = "--weight-decay")] double weightDecay = 0, [Option("Nesterov momentum")] bool nesterov = false, [Option("maximize the objective instead of minimizing")] bool maximize = false)
         : this(One(parameters), lr, momentum, dampening, weightDecay, nesterov, maximize) { }
 
     public SGD(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, bool maximize = false)

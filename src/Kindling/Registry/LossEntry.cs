@@ -53,15 +53,20 @@ public sealed class LossEntry : ComponentEntry
     public IReadOnlyList<string> Inputs { get; init; } = ["input", "target"];
     /// <summary>The loss of named inputs with the options: the functional form.</summary>
     public required Func<Func<string, Tensor>, OptionValues, Tensor> Functional { get; init; }
-    /// <summary>The module twin built with the options.</summary>
-    public required Func<OptionValues, Loss> Module { get; init; }
-    /// <summary>Calls a module built by <see cref="Module"/> on named inputs (default: <c>Forward(input, target)</c>).</summary>
-    public Func<Loss, Func<string, Tensor>, Tensor>? CallModule { get; init; }
+    /// <summary>The module twin built with the options (a <see cref="Loss"/>, <see cref="ThreeInputLoss"/> or <see cref="FourInputLoss"/>, by <see cref="Inputs"/>).</summary>
+    public required Func<OptionValues, LossModule> Module { get; init; }
     /// <summary>The tasks this loss trains a model on, and how.</summary>
     public IReadOnlyList<LossUse> Uses { get; init; } = [];
 
-    /// <summary>Calls <paramref name="module"/> on the named inputs.</summary>
-    public Tensor Call(Loss module, Func<string, Tensor> input) => CallModule != null ? CallModule(module, input) : module.Forward(input(Inputs[0]), input(Inputs[1]));
+    /// <summary>Calls <paramref name="module"/> on the named inputs, in <see cref="Inputs"/>' order.</summary>
+    public Tensor Call(LossModule module, Func<string, Tensor> input)
+    {
+        if (module.Arity != Inputs.Count)
+            throw new ArgumentException($"{Name}: the module {module.GetType().Name} takes {module.Arity} tensors, the entry names {Inputs.Count} ({string.Join(", ", Inputs)}).", nameof(module));
+        var x = new Tensor[Inputs.Count];
+        for (int i = 0; i < x.Length; i++) x[i] = input(Inputs[i]);
+        return module.ForwardInputs(x);
+    }
 
     /// <summary>The use for <paramref name="task"/>, or null.</summary>
     public LossUse? For(string task) => Uses.FirstOrDefault(u => u.Task == task);

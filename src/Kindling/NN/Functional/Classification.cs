@@ -1,3 +1,4 @@
+using Kindling.Registry;
 using System.Numerics;
 using Kindling.Kernels;
 
@@ -29,8 +30,12 @@ public static partial class Functional
     /// <param name="ignoreIndex">Class-index target value that contributes nothing (default −100).</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <param name="labelSmoothing">ε in [0, 1] (default 0).</param>
-    public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
-        Reduction reduction = Reduction.Mean, double labelSmoothing = 0.0)
+    [Loss("cross_entropy", "CrossEntropyLoss", "log-softmax + negative log-likelihood over class logits (class indices or class probabilities as targets)",
+        Aliases = ["ce", "crossentropy"], Order = 20)]
+    public static Tensor CrossEntropy(Tensor input, Tensor target, [Option("per-class rescaling weight, shape (C)")] Tensor? weight = null, 
+        [Option("target value that is ignored and does not contribute to the gradient")] long ignoreIndex = -100,
+        Reduction reduction = Reduction.Mean,
+        [Option("ε: the target mixes (1 − ε)·one-hot with ε·uniform", Min = 0, Max = 1)] double labelSmoothing = 0.0)
     {
         const string L = "cross_entropy";
         LossCheck.Reduction(L, reduction);
@@ -219,7 +224,9 @@ public static partial class Functional
     /// Mean divides by Σ w[yₙ] over non-ignored targets. Shapes as <see cref="CrossEntropy"/> with class-index targets:
     /// input (N, C), (C) or (N, C, d1, …); target int64 (N), () or (N, d1, …); weight (C). One fused autograd node.
     /// </summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
+    [Loss("nll_loss", "NLLLoss", "negative log-likelihood of log-probabilities (the CLI applies log-softmax to the logits)", ShortName = "nll", Aliases = ["nll"], Order = 50)]
+    public static Tensor NllLoss(Tensor input, Tensor target, [Option("per-class rescaling weight, shape (C)")] Tensor? weight = null, 
+        [Option("target value that is ignored and does not contribute to the gradient")] long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
         const string L = "nll_loss";
         LossCheck.Reduction(L, reduction);
@@ -286,7 +293,8 @@ public static partial class Functional
     /// Gradients as PyTorch: ∂/∂x = w(x − t)/max(x(1 − x), 1e−12), ∂/∂t = w(log(1 − x) − log x).
     /// Input outside [0, 1] (or NaN) is rejected: if it holds logits, use <see cref="BinaryCrossEntropyWithLogits"/>.
     /// </summary>
-    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
+    [Loss("binary_cross_entropy", "BCELoss", "binary cross-entropy of probabilities in [0, 1]", Aliases = ["bce_loss"], Order = 140)]
+    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, [Option("rescaling weight of each element, broadcast to the input")] Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         const string L = "binary_cross_entropy";
         LossCheck.ElementwisePair(L, reduction, input, target);
@@ -361,7 +369,10 @@ public static partial class Functional
     /// Shapes: input and target identical; weight and posWeight broadcastable to it (posWeight usually (C), one per
     /// class of a multi-label problem). Mean averages over all elements. One fused autograd node; the target is differentiable.
     /// </summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null, Tensor? posWeight = null, Reduction reduction = Reduction.Mean)
+    [Loss("binary_cross_entropy_with_logits", "BCEWithLogitsLoss", "sigmoid and binary cross-entropy fused, stable for any logit",
+        ShortName = "bce_with_logits", Aliases = ["bce_with_logits", "bce", "bcewithlogits"], Order = 10, ModuleOrder = ["weight", "reduction", "pos_weight"])]
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, [Option("rescaling weight of each element, broadcast to the input")] Tensor? weight = null,
+        [Option("weight of positive examples, per class")] Tensor? posWeight = null, Reduction reduction = Reduction.Mean)
     {
         const string L = "binary_cross_entropy_with_logits";
         LossCheck.Reduction(L, reduction);
@@ -417,7 +428,10 @@ public static partial class Functional
     /// (no α term when α &lt; 0). Down-weights easy examples so rare positives dominate. Shapes: input and target identical.
     /// Defaults as torchvision: α = 0.25, γ = 2, reduction None.
     /// </summary>
-    public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, double alpha = 0.25, double gamma = 2, Reduction reduction = Reduction.None)
+    [Loss("sigmoid_focal_loss", "SigmoidFocalLoss", "binary focal loss (torchvision's sigmoid_focal_loss) on logits",
+        ShortName = "focal", Aliases = ["sigmoid_focal"], Order = 40, ModuleReduction = "Mean")]
+    public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, [Option("weight of the positive class (negative: none)")] double alpha = 0.25,
+        [Option("focusing exponent γ", Min = 0)] double gamma = 2, Reduction reduction = Reduction.None)
     {
         const string L = "sigmoid_focal_loss";
         LossCheck.ElementwisePair(L, reduction, input, target);
@@ -435,7 +449,10 @@ public static partial class Functional
     /// plain cross-entropy. Shapes: input (N, C) or (N, C, d1, …); target int64 (N) / (N, d1, …); alpha (C) per-class weights
     /// (default none). Mean averages over non-ignored targets (Kindling's definition; there is no PyTorch counterpart).
     /// </summary>
-    public static Tensor SoftmaxFocalLoss(Tensor input, Tensor target, Tensor? alpha = null, double gamma = 2, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
+    [Loss("softmax_focal_loss", "FocalLoss", "multi-class focal loss −α[y]·(1 − p_y)^γ·log p_y: down-weights easy examples",
+        ShortName = "focal", Aliases = ["softmax_focal"], Order = 30)]
+    public static Tensor SoftmaxFocalLoss(Tensor input, Tensor target, [Option("per-class weight α, shape (C)")] Tensor? alpha = null,
+        [Option("focusing exponent γ", Min = 0)] double gamma = 2, [Option("target value that is ignored and does not contribute to the gradient")] long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
         const string L = "softmax_focal_loss";
         LossCheck.Reduction(L, reduction);
@@ -465,7 +482,9 @@ public static partial class Functional
     /// ℓₙ = −(1/C)·Σ_c w[c]·[t·log σ(x) + (1 − t)·log σ(−x)]. Shapes: input and target (N, C) or (C); weight (C).
     /// Reduction over the N per-sample values.
     /// </summary>
-    public static Tensor MultilabelSoftMarginLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
+    [Loss("multilabel_soft_margin_loss", "MultiLabelSoftMarginLoss", "per-label logistic loss averaged over the labels",
+        ShortName = "multilabel_soft_margin", Aliases = ["multilabel_soft_margin"], Order = 70)]
+    public static Tensor MultilabelSoftMarginLoss(Tensor input, Tensor target, [Option("per-label weight, shape (C)")] Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         const string L = "multilabel_soft_margin_loss";
         LossCheck.ElementwisePair(L, reduction, input, target);

@@ -1,3 +1,4 @@
+using Kindling.Registry;
 namespace Kindling.NN;
 
 public static partial class Functional
@@ -13,8 +14,9 @@ public static partial class Functional
     /// <para>Gradient: like PyTorch, the gradient returned for logProbs is exp(logProbs) − posterior, which assumes logProbs
     /// came from log_softmax (the extra exp term vanishes through it); apply CTC to log-softmax outputs.</para>
     /// </summary>
-    public static Tensor CtcLoss(Tensor logProbs, Tensor targets, Tensor inputLengths, Tensor targetLengths, int blank = 0,
-        Reduction reduction = Reduction.Mean, bool zeroInfinity = false)
+    [Loss("ctc_loss", "CTCLoss", "connectionist temporal classification of unaligned label sequences", Order = 230)]
+    public static Tensor CtcLoss(Tensor logProbs, Tensor targets, Tensor inputLengths, Tensor targetLengths, [Option("index of the blank label", Min = 0)] int blank = 0,
+        Reduction reduction = Reduction.Mean, [Option("replace infinite losses (impossible alignments) by 0")] bool zeroInfinity = false)
     {
         const string L = "ctc_loss";
         LossCheck.Reduction(L, reduction);

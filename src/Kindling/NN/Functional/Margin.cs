@@ -1,3 +1,4 @@
+using Kindling.Registry;
 namespace Kindling.NN;
 
 public static partial class Functional
@@ -6,6 +7,7 @@ public static partial class Functional
     /// Two-class logistic loss (PyTorch's <c>F.soft_margin_loss</c>): ℓ = log(1 + e^(−y·x)) with y ∈ {−1, 1}, computed as
     /// softplus(−y·x) so large margins do not overflow (PyTorch's float32 gives inf there). Shapes: input and target identical.
     /// </summary>
+    [Loss("soft_margin_loss", "SoftMarginLoss", "two-class logistic loss log(1 + exp(−y·x)) with targets ±1", ShortName = "soft_margin", Aliases = ["soft_margin"], Order = 80)]
     public static Tensor SoftMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {
         const string L = "soft_margin_loss";
@@ -20,7 +22,8 @@ public static partial class Functional
     /// (targets other than ±1 take both terms, as in PyTorch). Default margin 1. Shapes: input and target broadcast
     /// (as PyTorch's <c>where</c>-based kernel does); the unreduced loss has the broadcast shape.
     /// </summary>
-    public static Tensor HingeEmbeddingLoss(Tensor input, Tensor target, double margin = 1.0, Reduction reduction = Reduction.Mean)
+    [Loss("hinge_embedding_loss", "HingeEmbeddingLoss", "x for y = 1, max(0, margin − x) for y = −1", Order = 170)]
+    public static Tensor HingeEmbeddingLoss(Tensor input, Tensor target, [Option("the margin")] double margin = 1.0, Reduction reduction = Reduction.Mean)
     {
         const string L = "hinge_embedding_loss";
         LossCheck.Reduction(L, reduction);
@@ -38,7 +41,8 @@ public static partial class Functional
     /// which input should rank higher. Default margin 0. Shapes: input1, input2 and target have the same number of
     /// dimensions and broadcast (PyTorch 1.13 checks the ranks and broadcasts the sizes). All three are differentiable.
     /// </summary>
-    public static Tensor MarginRankingLoss(Tensor input1, Tensor input2, Tensor target, double margin = 0, Reduction reduction = Reduction.Mean)
+    [Loss("margin_ranking_loss", "MarginRankingLoss", "max(0, −y·(x₁ − x₂) + margin)", Order = 180)]
+    public static Tensor MarginRankingLoss(Tensor input1, Tensor input2, Tensor target, [Option("the margin")] double margin = 0, Reduction reduction = Reduction.Mean)
     {
         const string L = "margin_ranking_loss";
         LossCheck.Reduction(L, reduction);
@@ -57,7 +61,8 @@ public static partial class Functional
     /// max(0, cos(x1, x2) − margin) where y = −1; cos = x1·x2 / √((|x1|² + 1e-12)(|x2|² + 1e-12)). Shapes: inputs (N, D) with
     /// target (N), or (D) with a scalar target. Default margin 0.
     /// </summary>
-    public static Tensor CosineEmbeddingLoss(Tensor input1, Tensor input2, Tensor target, double margin = 0, Reduction reduction = Reduction.Mean)
+    [Loss("cosine_embedding_loss", "CosineEmbeddingLoss", "1 − cos(x₁, x₂) for y = 1, max(0, cos − margin) for y = −1", Order = 190)]
+    public static Tensor CosineEmbeddingLoss(Tensor input1, Tensor input2, Tensor target, [Option("the margin, in [−1, 1]")] double margin = 0, Reduction reduction = Reduction.Mean)
     {
         const string L = "cosine_embedding_loss";
         LossCheck.Reduction(L, reduction);
@@ -85,7 +90,9 @@ public static partial class Functional
     /// with p ∈ {1, 2} (default 1), margin default 1, weight (C) applied after the power, as PyTorch's kernel does.
     /// Shapes: input (N, C) with int64 target (N), or (C) with a scalar target.
     /// </summary>
-    public static Tensor MultiMarginLoss(Tensor input, Tensor target, int p = 1, double margin = 1, Tensor? weight = null, Reduction reduction = Reduction.Mean)
+    [Loss("multi_margin_loss", "MultiMarginLoss", "multi-class hinge loss Σ max(0, margin − x[y] + x[i])^p / C", ShortName = "multi_margin", Aliases = ["multi_margin", "hinge"], Order = 60)]
+    public static Tensor MultiMarginLoss(Tensor input, Tensor target, [Option("exponent: 1 or 2", Min = 1, Max = 2)] int p = 1, [Option("the margin")] double margin = 1,
+        [Option("per-class rescaling weight, shape (C)")] Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         const string L = "multi_margin_loss";
         LossCheck.Reduction(L, reduction);
@@ -128,6 +135,7 @@ public static partial class Functional
     /// Multi-label hinge loss (PyTorch's <c>F.multilabel_margin_loss</c>): ℓₙ = Σ_{j ∈ Y} Σ_{k ∉ Y} max(0, 1 − (x[j] − x[k])) / C,
     /// where Y is the set of target classes listed in targetₙ up to the first −1. Shapes: input (N, C) or (C); target int64 of the same shape.
     /// </summary>
+    [Loss("multilabel_margin_loss", "MultiLabelMarginLoss", "multi-label hinge loss over the target classes listed before the first −1", Order = 200)]
     public static Tensor MultilabelMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {
         const string L = "multilabel_margin_loss";
@@ -177,7 +185,9 @@ public static partial class Functional
     /// Defaults: margin 1, p 2, eps 1e-6, swap false. Shapes: anchor, positive, negative identical, (N, D) or (D).
     /// All three are differentiable.
     /// </summary>
-    public static Tensor TripletMarginLoss(Tensor anchor, Tensor positive, Tensor negative, double margin = 1.0, double p = 2, double eps = 1e-6, bool swap = false, Reduction reduction = Reduction.Mean)
+    [Loss("triplet_margin_loss", "TripletMarginLoss", "max(d(a, p) − d(a, n) + margin, 0) with the p-norm distance", Order = 210)]
+    public static Tensor TripletMarginLoss(Tensor anchor, Tensor positive, Tensor negative, [Option("the margin")] double margin = 1.0, [Option("norm degree of the distance")] double p = 2,
+        [Option("added to the difference before the norm")] double eps = 1e-6, [Option("use the distance swap")] bool swap = false, Reduction reduction = Reduction.Mean)
     {
         const string L = "triplet_margin_loss";
         CheckTriplet(L, anchor, positive, negative);
@@ -189,8 +199,11 @@ public static partial class Functional
     /// Triplet loss with a custom distance (PyTorch's <c>F.triplet_margin_with_distance_loss</c>):
     /// ℓ = max(0, d(a, p) − d(a, n) + margin); distanceFunction defaults to the Euclidean <see cref="PairwiseDistance"/>.
     /// </summary>
-    public static Tensor TripletMarginWithDistanceLoss(Tensor anchor, Tensor positive, Tensor negative, Func<Tensor, Tensor, Tensor>? distanceFunction = null,
-        double margin = 1.0, bool swap = false, Reduction reduction = Reduction.Mean)
+    [Loss("triplet_margin_with_distance_loss", "TripletMarginWithDistanceLoss", "triplet loss with a distance function of your choice", Order = 220)]
+    public static Tensor TripletMarginWithDistanceLoss(Tensor anchor, Tensor positive, Tensor negative,
+        // A file or a command line cannot hold a callable: the registry names the distance.
+        [Option("the distance, by name", Choices = ["pairwise_distance", "pairwise_distance_p1"], FromChoice = "Distance")] Func<Tensor, Tensor, Tensor>? distanceFunction = null,
+        [Option("the margin (> 0)")] double margin = 1.0, [Option("use the distance swap")] bool swap = false, Reduction reduction = Reduction.Mean)
     {
         const string L = "triplet_margin_with_distance_loss";
         if (!(margin > 0)) throw new ArgumentOutOfRangeException(nameof(margin), margin, $"{L}: margin must be greater than 0, got {margin}.");

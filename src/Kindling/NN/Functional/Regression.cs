@@ -1,3 +1,4 @@
+using Kindling.Registry;
 using System.Numerics;
 using Kindling.Kernels;
 
@@ -10,10 +11,13 @@ public static partial class Functional
     /// PyTorch, which broadcasts (N, 1) against (N) to (N, N) with only a warning, Kindling rejects any mismatch and
     /// says how to reshape. Mean averages over all elements. One fused node; both arguments are differentiable.
     /// </summary>
+    [Loss("mse_loss", "MSELoss", "mean squared error (the maximum-likelihood loss under Gaussian noise)", ShortName = "mse", Aliases = ["mse"], Order = 90,
+        PointwiseTasks = ["classification", "binary", "multilabel", "regression"])]
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Pointwise<MseLossOperator>("mse_loss", 0, input, target, reduction);
 
     /// <summary>Mean absolute error (PyTorch's <c>F.l1_loss</c>): ℓ = |x − y| (gradient 0 at a tie). Shapes and reduction as <see cref="MseLoss"/>.</summary>
+    [Loss("l1_loss", "L1Loss", "mean absolute error", ShortName = "l1", Aliases = ["l1", "mae"], Order = 100, PointwiseTasks = ["classification", "binary", "regression"])]
     public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Pointwise<L1LossOperator>("l1_loss", 0, input, target, reduction);
 
@@ -21,7 +25,8 @@ public static partial class Functional
     /// Smooth L1 (PyTorch's <c>F.smooth_l1_loss</c>): ℓ = 0.5·d²/β if |d| &lt; β, else |d| − 0.5·β, d = x − y;
     /// β = 0 is the L1 loss. Default β = 1. Shapes and reduction as <see cref="MseLoss"/>.
     /// </summary>
-    public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0)
+    [Loss("smooth_l1_loss", "SmoothL1Loss", "Huber loss divided by beta", ShortName = "smooth_l1", Aliases = ["smooth_l1"], Order = 120, PointwiseTasks = ["regression"])]
+    public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, [Option("where the loss turns from quadratic to linear", Min = 0)] double beta = 1.0)
     {
         if (!(beta >= 0)) throw new ArgumentOutOfRangeException(nameof(beta), beta, $"smooth_l1_loss: beta must be non-negative, got {beta}.");
         return Pointwise<SmoothL1LossOperator>("smooth_l1_loss", beta, input, target, reduction);
@@ -31,7 +36,10 @@ public static partial class Functional
     /// Huber loss (PyTorch's <c>F.huber_loss</c>): ℓ = 0.5·d² if |d| &lt; δ, else δ·(|d| − 0.5·δ), d = x − y: quadratic near zero,
     /// linear for outliers. δ &gt; 0, default 1. Shapes and reduction as <see cref="MseLoss"/>.
     /// </summary>
-    public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0)
+    [Loss("huber_loss", "HuberLoss", "squared error below delta, linear above: robust to outliers", ShortName = "huber", Aliases = ["huber"], Order = 110,
+        PointwiseTasks = ["classification", "regression"])]
+    public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean,
+        [Option("where the loss turns from quadratic to linear", Min = 0, MinExclusive = true)] double delta = 1.0)
     {
         if (!(delta > 0)) throw new ArgumentOutOfRangeException(nameof(delta), delta, $"huber_loss: delta must be positive, got {delta}.");
         return Pointwise<HuberLossOperator>("huber_loss", delta, input, target, reduction);
@@ -78,7 +86,10 @@ public static partial class Functional
     /// all elements (PyTorch's default, which is not the KL divergence); BatchMean divides the sum by the batch size
     /// (dim 0) and is the true KL divergence; Sum; None. Shapes: input and target identical.
     /// </summary>
-    public static Tensor KLDiv(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, bool logTarget = false)
+    [Loss("kl_div", "KLDivLoss", "Kullback-Leibler divergence of a target distribution from log-probabilities", Aliases = ["kl_div_loss"], Order = 150)]
+    public static Tensor KLDiv(Tensor input, Tensor target,
+        [Option("how the per-element losses are combined", Choices = ["none", "mean", "sum", "batchmean"])] Reduction reduction = Reduction.Mean,
+        [Option("the target is given as log-probabilities")] bool logTarget = false)
     {
         const string L = "kl_div";
         LossCheck.Reduction(L, reduction, allowBatchMean: true);
@@ -98,7 +109,9 @@ public static partial class Functional
     /// ℓ = x − t·log(x + eps); full adds the Stirling term t·log t − t + ½·log(2πt) where t &gt; 1. Defaults: logInput
     /// true, full false, eps 1e-8, Mean. Shapes: input and target identical.
     /// </summary>
-    public static Tensor PoissonNllLoss(Tensor input, Tensor target, bool logInput = true, bool full = false, double eps = 1e-8, Reduction reduction = Reduction.Mean)
+    [Loss("poisson_nll_loss", "PoissonNLLLoss", "Poisson negative log-likelihood of counts (log-rate input by default)", ShortName = "poisson_nll", Aliases = ["poisson_nll", "poisson"], Order = 130)]
+    public static Tensor PoissonNllLoss(Tensor input, Tensor target, [Option("the input is log λ (else λ)")] bool logInput = true, [Option("add the Stirling term")] bool full = false,
+        [Option("added to λ when log_input is false", Min = 0)] double eps = 1e-8, Reduction reduction = Reduction.Mean)
     {
         const string L = "poisson_nll_loss";
         LossCheck.ElementwisePair(L, reduction, input, target);
@@ -117,7 +130,9 @@ public static partial class Functional
     /// unclamped, exactly as in PyTorch. Shapes: input and target identical; var the same shape, or with the last
     /// dimension 1 or missing (one variance per sample). Negative variances are rejected.
     /// </summary>
-    public static Tensor GaussianNllLoss(Tensor input, Tensor target, Tensor var, bool full = false, double eps = 1e-6, Reduction reduction = Reduction.Mean)
+    [Loss("gaussian_nll_loss", "GaussianNLLLoss", "Gaussian negative log-likelihood with a predicted variance", Order = 160)]
+    public static Tensor GaussianNllLoss(Tensor input, Tensor target, Tensor var, [Option("add the constant ½·log 2π")] bool full = false,
+        [Option("clamp of the variance", Min = 0)] double eps = 1e-6, Reduction reduction = Reduction.Mean)
     {
         const string L = "gaussian_nll_loss";
         LossCheck.Reduction(L, reduction);

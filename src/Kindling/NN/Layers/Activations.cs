@@ -1,25 +1,8 @@
 namespace Kindling.NN;
 
-/// <summary>max(x, 0).</summary>
-public sealed class ReLU : Module { public override Tensor Forward(Tensor input) => input.Relu(); }
-
-/// <summary>x for x &gt; 0, negativeSlope·x otherwise (default slope 0.01).</summary>
-public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
-{
-    /// <summary>Slope for negative inputs.</summary>
-    public double NegativeSlope => negativeSlope;
-    public override Tensor Forward(Tensor input) => input.LeakyRelu(negativeSlope);
-    protected override string ExtraRepr() => $"negative_slope={negativeSlope}";
-}
-
-/// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (default α 1).</summary>
-public sealed class ELU(double alpha = 1.0) : Module
-{
-    /// <summary>α, the limit for large negative inputs is −α.</summary>
-    public double Alpha => alpha;
-    public override Tensor Forward(Tensor input) => input.Elu(alpha);
-    protected override string ExtraRepr() => $"alpha={alpha}";
-}
+// ReLU, LeakyReLU, ELU, SiLU, Hardswish, Mish, Sigmoid, Tanh and Softplus are generated from their [Activation]
+// definitions in NN/Functional. GELU is written by hand: its constructor validates the approximate option, a text
+// choice the generator does not read; the layers after it are not elementwise activations.
 
 /// <summary>x·Φ(x) with the exact erf (approximate "none", the default), or GPT-2's tanh form with approximate "tanh"; see <see cref="Functional.Gelu"/>.</summary>
 public sealed class GELU : Module
@@ -35,22 +18,9 @@ public sealed class GELU : Module
 
     public override Tensor Forward(Tensor input) => Approximate == "none" ? input.Gelu() : Functional.Gelu(input, Approximate);
     protected override string ExtraRepr() => $"approximate='{Approximate}'";
+    internal override bool ReturnsFreshBuffer => true;
 }
 
-/// <summary>x·σ(x).</summary>
-public sealed class SiLU : Module { public override Tensor Forward(Tensor input) => input.Silu(); }
-
-/// <summary>x·min(max(x + 3, 0), 6)/6 (PyTorch's <c>nn.Hardswish</c>, MobileNetV3): 0 below −3, x above 3.</summary>
-public sealed class Hardswish : Module { public override Tensor Forward(Tensor input) => input.Hardswish(); }
-
-/// <summary>x·tanh(softplus(x)) (PyTorch's <c>nn.Mish</c>).</summary>
-public sealed class Mish : Module { public override Tensor Forward(Tensor input) => input.Mish(); }
-
-/// <summary>1 / (1 + e⁻ˣ).</summary>
-public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => input.Sigmoid(); }
-
-/// <summary>tanh x.</summary>
-public sealed class Tanh : Module { public override Tensor Forward(Tensor input) => input.Tanh(); }
 
 /// <summary>Softmax along <paramref name="dim"/> (default −1).</summary>
 public sealed class Softmax(int dim = -1) : Module

@@ -39,5 +39,5 @@ public sealed class Sequential : Module
     }
 
     /// <summary>Layers whose forward returns a new buffer (never its input or a view of it) and stores neither.</summary>
-    private static bool FreshOutput(Module m) => m is Linear or ReLU or Sigmoid or Tanh or GELU;
+    private static bool FreshOutput(Module m) => m is Linear || m.ReturnsFreshBuffer;
 }

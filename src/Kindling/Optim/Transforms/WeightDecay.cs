@@ -8,9 +8,12 @@ namespace Kindling.Optim;
 /// </summary>
 public sealed class AddDecayedWeights : GradientTransform
 {
-    private double _wd;
-    public override bool Begin<T>(UpdateContext ctx) { _wd = ctx.WeightDecay; return ctx.WeightDecay != 0; }
-    public override void Apply<T>(int start, Span<T> w, Span<T> u, Span<T> scratch) => TensorPrimitives.MultiplyAdd(w, T.CreateTruncating(_wd), u, u);
+    public override StageOutput<T> Update<T>(in StepContext ctx, TransformState? state)
+    {
+        if (ctx.WeightDecay == 0) return new(null, null);
+        T wd = T.CreateTruncating(ctx.WeightDecay);
+        return new(null, (_, w, u, _) => TensorPrimitives.MultiplyAdd(w, wd, u, u));
+    }
 }
 
 /// <summary>
@@ -19,7 +22,10 @@ public sealed class AddDecayedWeights : GradientTransform
 /// </summary>
 public sealed class DecoupledWeightDecay : GradientTransform
 {
-    private double _decay;
-    public override bool Begin<T>(UpdateContext ctx) { _decay = 1 - ctx.Lr * ctx.WeightDecay; return ctx.WeightDecay != 0; }
-    public override void Apply<T>(int start, Span<T> w, Span<T> u, Span<T> scratch) => TensorPrimitives.Multiply(w, T.CreateTruncating(_decay), w);
+    public override StageOutput<T> Update<T>(in StepContext ctx, TransformState? state)
+    {
+        if (ctx.WeightDecay == 0) return new(null, null);
+        T decay = T.CreateTruncating(1 - ctx.Lr * ctx.WeightDecay);
+        return new(null, (_, w, _, _) => TensorPrimitives.Multiply(w, decay, w));
+    }
 }
