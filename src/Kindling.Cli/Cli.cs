@@ -54,6 +54,8 @@ public static class Cli
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/<timestamp>)." };
         public readonly Option<bool> Overwrite = Opt("--overwrite", "Replace an existing run in --out.", false);
         public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its checkpoint." };
+        public readonly Option<bool> PlainNumbers = Opt("--plain-numbers", "CSV: read cells like \"1,234\", \"3,14\" (with ;), \"45%\" or \"$15.00\" as text, not as the numbers a spreadsheet shows.", false);
+        public readonly Option<bool> NormalizeLabels = Opt("--normalize-labels", "CSV: class labels that differ only by case or surrounding spaces (TRUE/True/true, ' cat'/cat) are one class.", false);
         public readonly Option<int?> Steps = new("--steps") { Description = "Language models: optimizer steps (default 2000)." };
         public readonly Option<int?> Warmup = new("--warmup") { Description = "Language models: linear warm-up steps before the cosine decay (default 100)." };
         public readonly Option<double?> MinLr = new("--min-lr") { Description = "Language models: the learning rate the cosine decay ends at (default --lr / 10)." };
@@ -67,11 +69,12 @@ public static class Cli
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
-                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume,
-                Steps, Warmup, MinLr, Clip, EvalEvery, Layers, Heads, Width, Context, Tokenizer })
-                c.Options.Add(o);
+            foreach (var o in All) c.Options.Add(o);
         }
+
+        public Option[] All => new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
+                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume, PlainNumbers, NormalizeLabels,
+                Steps, Warmup, MinLr, Clip, EvalEvery, Layers, Heads, Width, Context, Tokenizer };
 
         public TrainConfig Config(ParseResult r) => new()
         {
@@ -84,6 +87,7 @@ public static class Cli
             Scheduler = r.GetValue(Scheduler)!, BatchSize = r.GetValue(BatchSize), Epochs = r.GetValue(Epochs), EarlyStopping = r.GetValue(EarlyStopping),
             ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
             Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out), Overwrite = r.GetValue(Overwrite),
+            PlainNumbers = r.GetValue(PlainNumbers), NormalizeLabels = r.GetValue(NormalizeLabels),
             Steps = r.GetValue(Steps), Warmup = r.GetValue(Warmup), MinLr = r.GetValue(MinLr), Clip = r.GetValue(Clip), EvalEvery = r.GetValue(EvalEvery),
             Layers = r.GetValue(Layers), Heads = r.GetValue(Heads), Width = r.GetValue(Width), Context = r.GetValue(Context),
             Tokenizer = r.GetValue(Tokenizer)?.Trim().ToLowerInvariant(),
@@ -105,13 +109,17 @@ public static class Cli
         o.AddTo(cmd);
         cmd.SetAction(r =>
         {
+            StartupAgreement.Expected = true;
             var resume = r.GetValue(o.Resume);
             TrainConfig c;
             if (resume != null)
             {
                 c = RunFolder.ReadConfig(resume) with { Out = resume };
+                ResumeConflicts.Check(resume, c, o.Config(r), o.All.Where(opt => r.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name));
                 var epochsResult = r.GetResult(o.Epochs);
                 if (epochsResult != null && !epochsResult.Implicit) c = c with { Epochs = r.GetValue(o.Epochs) };
+                var threadsResult = r.GetResult(o.Threads);
+                if (threadsResult != null && !threadsResult.Implicit) c = c with { Threads = r.GetValue(o.Threads) };
             }
             else c = o.Config(r);
             return Commands.Train(c, resume != null);
@@ -130,7 +138,7 @@ public static class Cli
         cmd.Options.Add(losses);
         cmd.Options.Add(seeds);
         cmd.Options.Add(resplit);
-        cmd.SetAction(r => Kindling.Cli.CompareCommand.Run(o.Config(r), r.GetValue(losses), r.GetValue(seeds), r.GetValue(resplit)));
+        cmd.SetAction(r => { StartupAgreement.Expected = true; return Kindling.Cli.CompareCommand.Run(o.Config(r), r.GetValue(losses), r.GetValue(seeds), r.GetValue(resplit)); });
         return cmd;
     }
 
@@ -150,11 +158,13 @@ public static class Cli
         var cmd = new Command("predict", "Predict with a trained run: classes and per-class probabilities, or values.");
         var run = new Argument<string>("run") { Description = "The run folder." };
         var data = new Option<string>("--data") { Description = "Input CSV with the training feature columns.", Required = true };
-        var outFile = new Option<string>("--out") { Description = "Output CSV.", DefaultValueFactory = _ => "predictions.csv" };
+        var outFile = new Option<string>("--out") { Description = "Output CSV (- for standard output; a device or pipe is written through; an existing file is replaced atomically).", DefaultValueFactory = _ => "predictions.csv" };
         cmd.Arguments.Add(run);
         cmd.Options.Add(data);
+        var missing = new Option<string?>("--missing") { Description = "Missing cells and columns: error, drop (the row gets an empty prediction), mean or zero (default: the run's own --missing)." };
         cmd.Options.Add(outFile);
-        cmd.SetAction(r => Commands.Predict(r.GetValue(run)!, r.GetValue(data)!, r.GetValue(outFile)!));
+        cmd.Options.Add(missing);
+        cmd.SetAction(r => Commands.Predict(r.GetValue(run)!, r.GetValue(data)!, r.GetValue(outFile)!, r.GetValue(missing)));
         return cmd;
     }
 }

@@ -22,12 +22,15 @@ public static class Commands
         bool main = Kindling.Distributed.Distributed.IsMain;
         int world = Kindling.Distributed.Distributed.WorldSize;
         var recorded = c.DataSha256;
+        if (!resume) OutFolder.CheckNotAFile(c.Out);
         if (main && !resume && c.Out != null && !c.Overwrite && File.Exists(Path.Combine(c.Out, "config.json")))
             throw new UserError($"--out '{c.Out}' already holds a run; pass --overwrite to replace it, or --resume {c.Out} to continue it.");
         bool created = main && (c.Out == null || !Directory.Exists(c.Out));
         var dir = resume ? c.Out! : main ? RunFolder.CreateAndLock(c.Out) : c.Out ?? DefaultOut();
         if (resume && main) RunFolder.Lock(dir, "--resume");
         if (main) RunFiles.EnsureWritable(dir);
+        string? cleared = main && !resume ? OutFolder.Prepare(dir, c.Overwrite, Inputs(c)) : null;
+        if (cleared != null) output.Info(cleared);
         bool started = false;
         try
         {
@@ -43,8 +46,11 @@ public static class Commands
                 Out = dir, ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames,
                 TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256, WorldSize = world,
             };
+            // Every rank started with the same options and data, or none trains (a no-op in one process).
+            StartupAgreement.Check(c);
             if (!resume && main) RunFiles.WriteAtomic(Path.Combine(dir, "config.json"), c.ToJson());
-            output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features");
+            var bnPlan = BatchNormBatches.Plan(c, p.XTrain.Size(0), p.XTrain.Size(1), world);
+            output.Info($"data: {c.Data} — {p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test rows ({p.TestSource}), {p.XTrain.Size(1)} features{(bnPlan.Note != null ? "; " + bnPlan.Note : "")}");
             foreach (var note in p.Notes) output.Info(note);
             foreach (var w in p.Warnings) output.Warning(w);
             output.Info($"loss: {loss.Why}");
@@ -82,6 +88,9 @@ public static class Commands
             throw;
         }
     }
+
+    /// <summary>The files a training command reads, which its outputs must never replace.</summary>
+    private static (string, string?)[] Inputs(TrainConfig c) => [("--data", c.Data), ("--test", c.Test), ("--init", c.Init)];
 
     /// <summary>--resume on a run whose epochs are all done: say so and leave its files alone.</summary>
     private static string? FinishedRun(string dir, TrainConfig c)
@@ -284,9 +293,10 @@ public static class Commands
         }
         else
         {
-            var d = ProblemBuilder.LoadSource(data, c.Target, c.ResolvedTask, CsvData.Options(c), c, asTest: true).Data;
-            var warnings = new List<string>();
-            var features = ProblemBuilder.Align(d.FeatureNames, d.Features, c.FeatureNames!, data, warnings, d.FeatureDivisor);
+            var src = ProblemBuilder.LoadSource(data, c.Target, c.ResolvedTask, CsvData.Options(c), c, asTest: true);
+            var d = src.Data;
+            var warnings = new List<string>(src.Warnings ?? []);
+            var features = FeatureCheck.Align(d.FeatureNames, d.Features, c.FeatureNames!, data, warnings, d.FeatureDivisor, src.RawColumns, c.Missing is "mean" or "zero");
             foreach (var w in warnings) output.Warning(w);
             Tensor y = c.ResolvedTask is "classification" or "binary" ? ProblemBuilder.MapLabels(d, c.ClassNames!, data) : d.Targets;
             if (c.ResolvedTask == "regression") y = prep.ScaleTarget(y);
@@ -301,28 +311,21 @@ public static class Commands
         return 0;
     }
 
-    public static int Predict(string run, string data, string outFile)
+    public static int Predict(string run, string data, string outFile, string? missing = null)
     {
+        OutputFile.Check(outFile, "--out", [("RUN", run), ("--data", data)]);
         var (c, model, prep) = LoadRun(run);
-        Tensor features; string[] names; string[]? ids = null; string idName = "row"; float divisor = 1f;
-        if (File.Exists(data))
-        {
-            (features, names) = CsvData.LoadFeatures(data, c.FeatureNames!, c.TargetNames ?? [], CsvData.Options(c), c);
-            (idName, ids) = CsvData.IdColumn(data, CsvData.Options(c), features.Size(0));
-        }
-        else
-        {
-            // Embedded datasets and IDX folders: their test split when they have one, else all of their rows.
-            var d = ProblemBuilder.LoadSource(data, c.Target, c.ResolvedTask, CsvData.Options(c), c, asTest: true).Data;
-            (features, names, divisor) = (d.Features, d.FeatureNames.ToArray(), d.FeatureDivisor);
-        }
-        var warnings = new List<string>();
-        var aligned = ProblemBuilder.Align(names, features, c.FeatureNames!, data, warnings, divisor);
-        var x = new RowSet(ProblemBuilder.Rows(aligned, divisor), null, null, Tensor.Zeros(aligned.Size(0)), prep, data);
-        foreach (var w in warnings) Console.Error.WriteLine("warning: " + w);
+        var input = PredictInputs.Load(data, c, prep, PredictInputs.CheckMissing(missing, c));
+        var x = new RowSet(ProblemBuilder.Rows(input.Features, input.Divisor), null, null, Tensor.Zeros(input.Features.Size(0)), input.Prep, data);
+        foreach (var w in input.Warnings) Console.Error.WriteLine("warning: " + w);
         var o = Evaluation.Predict(model, x);
-        ids ??= Enumerable.Range(1, o.Size(0)).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var rows = new List<object[]>();
+        // One output row per data row of the file, in file order: a row left out by --missing drop keeps its id and gets empty fields.
+        var slot = new int[input.Ids.Length];
+        Array.Fill(slot, -1);
+        for (int k = 0; k < input.Kept.Length; k++) slot[input.Kept[k]] = k;
+        var ids = input.Ids;
+        string idName = input.IdName;
+        var scored = new List<object[]>();
         string[] header;
         if (c.ResolvedTask is "classification" or "binary")
         {
@@ -331,7 +334,7 @@ public static class Commands
             var pred = Evaluation.Classes(o);
             header = new[] { idName, "prediction" }.Concat(classes.Select(k => "p_" + k)).ToArray();
             for (int i = 0; i < pred.Length; i++)
-                rows.Add(new object[] { ids[i], classes[pred[i]] }.Concat(Enumerable.Range(0, classes.Length).Select(j => (object)probs[i * classes.Length + j])).ToArray());
+                scored.Add(new object[] { classes[pred[i]] }.Concat(Enumerable.Range(0, classes.Length).Select(j => (object)probs[i * classes.Length + j])).ToArray());
         }
         else if (c.ResolvedTask == "multilabel")
         {
@@ -339,7 +342,7 @@ public static class Commands
             var pr = o.Sigmoid().ToArray();
             header = new[] { idName }.Concat(tn.Select(n => "p_" + n)).Concat(tn.Select(n => "pred_" + n)).ToArray();
             for (int i = 0; i < o.Size(0); i++)
-                rows.Add(new object[] { ids[i] }.Concat(Enumerable.Range(0, tn.Length).Select(j => (object)pr[i * tn.Length + j])).Concat(Enumerable.Range(0, tn.Length).Select(j => (object)(pr[i * tn.Length + j] > 0.5 ? 1 : 0))).ToArray());
+                scored.Add(Enumerable.Range(0, tn.Length).Select(j => (object)pr[i * tn.Length + j]).Concat(Enumerable.Range(0, tn.Length).Select(j => (object)(pr[i * tn.Length + j] > 0.5 ? 1 : 0))).ToArray());
         }
         else
         {
@@ -347,11 +350,13 @@ public static class Commands
             header = new[] { idName }.Concat(tn.Length == 1 ? ["prediction"] : tn.Select(n => "pred_" + n)).ToArray();
             var v = Evaluation.ToTargetUnits(o, c.ResolvedLoss ?? "", prep).ToArray();
             int k = o.Size(1);
-            for (int i = 0; i < o.Size(0); i++) rows.Add(new object[] { ids[i] }.Concat(Enumerable.Range(0, k).Select(j => (object)v[i * k + j])).ToArray());
+            for (int i = 0; i < o.Size(0); i++) scored.Add(Enumerable.Range(0, k).Select(j => (object)v[i * k + j]).ToArray());
         }
-        try { RunFiles.WriteAtomic(outFile, RunFiles.Csv(header, rows)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserError($"--out '{outFile}' is not writable: {e.Message}"); }
-        Console.WriteLine($"wrote {rows.Count} predictions to {outFile}");
+        var empty = Enumerable.Repeat((object)"", header.Length - 1).ToArray();
+        var rows = Enumerable.Range(0, ids.Length).Select(r => new object[] { ids[r] }.Concat(slot[r] >= 0 ? scored[slot[r]] : empty).ToArray()).ToList();
+        var how = OutputFile.Write(outFile, "--out", RunFiles.Csv(header, rows));
+        // With --out - the predictions are the standard output: the closing line goes to stderr so it does not end up in the CSV.
+        (how == OutputFile.Outcome.Stdout ? Console.Error : Console.Out).WriteLine($"wrote {scored.Count} predictions{(scored.Count < rows.Count ? $" ({rows.Count - scored.Count} rows without one)" : "")} to {OutputFile.Describe(how, outFile)}");
         return 0;
     }
 }

@@ -51,8 +51,10 @@ public static class CompareCommand
             if (twice != null) throw new UserError($"--losses '{lossList}' names a loss twice ({twice.Key}).");
             requested = canon;
         }
+        OutFolder.CheckNotAFile(c.Out);
         var dir = RunFolder.CreateAndLock(c.Out, "compare-");
         RunFiles.EnsureWritable(dir);
+        if (OutFolder.Prepare(dir, c.Overwrite, [("--data", c.Data), ("--test", c.Test), ("--init", c.Init)]) is { } cleared) new Output().Info(cleared);
         var p0 = ProblemBuilder.Build(c);
         string[] losses = requested ?? p0.Task switch
         {
@@ -71,6 +73,7 @@ public static class CompareCommand
             var cfg = c with { Loss = l };
             var choice = LossChoice.Choose(p0, cfg);
             OptionChecks.CheckModelSize(p0.XTrain.Size(1), choice.Outputs, p0.XTrain.Size(0), cfg);
+            BatchNormBatches.Plan(cfg, p0.XTrain.Size(0), p0.XTrain.Size(1), 1); // refuses one value per channel up front
             return choice;
         });
         var jobs = seedValues.SelectMany((s, k) => losses.Select(l => (Loss: l, Index: k, Seed: s))).ToList();
@@ -78,6 +81,7 @@ public static class CompareCommand
         // deterministic per thread count), and small models scale better over runs than over one run's GEMMs.
         int workers = Math.Max(1, Math.Min(c.Threads, jobs.Count));
         var interactive = new Output();
+        if (BatchNormBatches.Plan(c, p0.XTrain.Size(0), p0.XTrain.Size(1), 1).Note is { } bnNote) interactive.Info(bnNote);
         interactive.Info($"comparing {string.Join(", ", losses)} on {c.Data} ({p0.Task}): {seeds} seed{(seeds == 1 ? "" : "s")} each ({string.Join(", ", seedValues)}), " +
             $"{(resplit ? "a new split per seed" : "the same split")}, {c.Epochs} epochs{(c.EarlyStopping > 0 ? $" with early stopping after {c.EarlyStopping}" : "")}; {jobs.Count} runs, {workers} at a time");
         var runs = new ConcurrentBag<SeedRun>();

@@ -37,6 +37,7 @@ public static class CsvData
             var p => throw new UserError($"--comment '{p}': use one ASCII character (or an empty string for none)."),
         },
         SkipRows = c.SkipRows >= 0 ? c.SkipRows : throw new UserError($"--skip-rows must be 0 or more, got {c.SkipRows}."),
+        SpreadsheetNumbers = !c.PlainNumbers,
     };
 
     private static CsvTable Open(string path, CsvOptions options)
@@ -102,7 +103,18 @@ public static class CsvData
         }
         catch (DataException e) { throw new UserError(CliHint(e.Message)); }
         string? note = data.Count < t.RowCount ? $"--missing drop: left out {t.RowCount - data.Count} of {t.RowCount} rows with a missing value" : null;
-        return new Source(data, null, note);
+        var warnings = new List<string>();
+        if (data.ClassNames != null) data = LabelSpelling.Check(data, path, c?.NormalizeLabels ?? false, warnings);
+        return new Source(data, null, note, t.ColumnNames.ToArray(), warnings, SpreadsheetNotes(t, features.Concat(targets)));
+    }
+
+    /// <summary>The explanation line for each used column whose numbers were read the spreadsheet way.</summary>
+    public static List<string> SpreadsheetNotes(CsvTable t, IEnumerable<string> used)
+    {
+        var set = used.ToHashSet();
+        return t.SpreadsheetColumns.Where(s => set.Contains(s.Column))
+            .Select(s => $"column '{s.Column}': read numbers written the spreadsheet way ({SpreadsheetNumber.Describe(s.Format)}; e.g. '{s.Example}' as {(SpreadsheetNumber.TryParse(s.Example, t.Separator, out var v, out _) ? v.ToString("G", CultureInfo.InvariantCulture) : "?")}); --plain-numbers reads such cells as text")
+            .ToList();
     }
 
     private static void CapCategories(CsvTable t, string path, IEnumerable<string> features)

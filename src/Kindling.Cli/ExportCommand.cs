@@ -23,6 +23,7 @@ public static class ExportCommand
 
     public static int Export(string run, string onnxPath, bool probabilities)
     {
+        OutputFile.Check(onnxPath, "--onnx", [("RUN", run)]);
         var (c, model, scaler, target) = Load(run);
         var options = new OnnxExportOptions
         {
@@ -38,18 +39,14 @@ public static class ExportCommand
             Description = $"Kindling run {Path.GetFullPath(run)}: task {c.ResolvedTask}, features [{string.Join(", ", c.FeatureNames!)}]"
                 + (c.ClassNames is { Length: > 0 } k ? $", classes [{string.Join(", ", k)}]" : ""),
         };
-        try
-        {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(onnxPath));
-            if (dir != null) Directory.CreateDirectory(dir);
-            Onnx.Export(model, [1, c.FeatureNames!.Length], onnxPath, options);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserError($"--onnx '{onnxPath}' is not writable: {e.Message}"); }
+        byte[] bytes;
+        try { bytes = Onnx.ExportToBytes(model, [1, c.FeatureNames!.Length], options); }
         catch (NotSupportedException e) { throw new UserError($"run '{run}' cannot be exported to ONNX yet: {e.Message}"); }
+        var how = OutputFile.Write(onnxPath, "--onnx", bytes);
         var outputs = options.Probabilities == OnnxProbabilities.None ? "output" : "output, probabilities";
         // A CNN run takes the flat pixels too: its graph starts with the Unflatten to (C, H, W).
         var image = c.Model == "cnn" && CnnModel.ImageShape(c.FeatureNames!.Length) is var (ch, h, w) ? $" (flattened {ch}×{h}×{w} images)" : "";
-        Console.WriteLine($"wrote {onnxPath}: input 'input' (batch, {c.FeatureNames!.Length}) raw features{image}; outputs {outputs}");
+        (how == OutputFile.Outcome.Stdout ? Console.Error : Console.Out).WriteLine($"wrote {OutputFile.Describe(how, onnxPath)}: input 'input' (batch, {c.FeatureNames!.Length}) raw features{image}; outputs {outputs}");
         return 0;
     }
 
@@ -64,6 +61,9 @@ public static class ExportCommand
         catch (JsonException e) { throw new UserError($"'{cfgPath}' is damaged: {e.Message}"); }
         if (c.ResolvedTask == null || c.FeatureNames is not { Length: > 0 } || c.Outputs <= 0)
             throw new UserError($"'{cfgPath}' does not describe a finished training run (no resolved task, feature names or output count); train it again.");
+        // The model's memory estimate before it is built (a config edited to conv [2000000000] must not be allocated).
+        try { OptionChecks.CheckModelSize(c.FeatureNames.Length, c.Outputs, 1, c); }
+        catch (UserError e) { throw new UserError($"'{cfgPath}' holds an invalid setting: {e.Message}"); }
         try
         {
             var (model, _) = ModelFactory.Build(c.FeatureNames.Length, c.Outputs, c);

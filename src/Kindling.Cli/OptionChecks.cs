@@ -94,6 +94,7 @@ public static class OptionChecks
     /// </summary>
     public static void CheckModelSize(int inputs, int outputs, int rows, TrainConfig c)
     {
+        if (c.Model == "cnn") { CheckCnnSize(inputs, outputs, rows, c); return; }
         long parameters = 0, widest = 0, acts = 0;
         int prev = inputs;
         foreach (var h in c.Hidden.Append(outputs))
@@ -112,6 +113,46 @@ public static class OptionChecks
             throw new UserError($"--hidden {layers}: one layer would hold {widest:N0} weights, more than one array can ({Array.MaxLength:N0}); the model needs about {Gb(bytes)} of memory. Use smaller layers.");
         if (bytes > available * 0.8)
             throw new UserError($"--hidden {layers}: the model has {parameters:N0} parameters and needs about {Gb(bytes)} of memory for weights, gradients, optimizer state and activations, but {Gb(available)} is available. Use smaller layers (or a smaller --batch-size).");
+    }
+
+    /// <summary>
+    /// The CNN's estimate, in doubles so that no channel count can overflow it: per parameter 5 float32 as for the MLP;
+    /// per row of a batch, each block's conv output, batch-norm and activation outputs and their gradients (6 maps of
+    /// oc×h×w) and its im2col matrix (ic·9×h×w), then the Linear layers. Refuses a conv weight over Array.MaxLength
+    /// elements or a total over 80% of the memory available, before any layer is allocated.
+    /// </summary>
+    private static void CheckCnnSize(int inputs, int outputs, int rows, TrainConfig c)
+    {
+        if (c.Conv.Length == 0 || c.Conv.Any(ch => ch <= 0)) throw new UserError($"--conv: channel counts must be positive, e.g. 32,64; got '{string.Join(",", c.Conv)}'.");
+        var (ch, h, w) = CnnModel.ImageShape(inputs);
+        double parameters = 0, widest = 0, perRow = 0, widestCols = 0;
+        double ic = ch;
+        foreach (var oc in c.Conv)
+        {
+            double weights = ic * oc * 9;
+            widest = Math.Max(widest, weights);
+            parameters += weights + oc + (c.BatchNorm ? 2.0 * oc : 0);
+            perRow += 6.0 * oc * h * w;
+            widestCols = Math.Max(widestCols, ic * 9 * h * w);
+            if (h >= 2 && w >= 2) { h /= 2; w /= 2; }
+            ic = oc;
+        }
+        double prev = ic * h * w;
+        foreach (var hid in c.Hidden.Append(outputs))
+        {
+            widest = Math.Max(widest, prev * hid);
+            parameters += prev * hid + hid;
+            perRow += 4.0 * hid;
+            prev = hid;
+        }
+        double batch = Math.Min(c.BatchSize, Math.Max(rows, 1));
+        double bytes = parameters * 4 * 5 + batch * (perRow + widestCols) * 4;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        string conv = string.Join(",", c.Conv);
+        if (widest > Array.MaxLength)
+            throw new UserError($"--conv {conv}: one layer would hold {widest:N0} weights, more than one array can ({Array.MaxLength:N0}); the model needs about {Gb(bytes)} of memory. Use fewer channels (e.g. --conv 32,64).");
+        if (bytes > available * 0.8)
+            throw new UserError($"--conv {conv} (--hidden {string.Join(",", c.Hidden)}, --batch-size {c.BatchSize}): the CNN has {parameters:N0} parameters and needs about {Gb(bytes)} of memory for weights, gradients, optimizer state and a batch of feature maps, but {Gb(available)} is available. Use fewer channels or a smaller --batch-size.");
     }
 
     private static string Gb(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:F1} GB" : $"{bytes / 1e6:F0} MB";

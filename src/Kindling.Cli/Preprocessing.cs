@@ -26,7 +26,9 @@ public sealed class Preprocessing
     /// Fill values from the training rows: the column mean (numeric) or the most frequent category's indicator
     /// (one-hot groups named <c>column=value</c>) for <c>--missing mean</c>, zeros for <c>--missing zero</c>.
     /// </summary>
-    public static float[]? FitFill(RowSet train, IReadOnlyList<string> names, string missing)
+    /// <param name="raw">The CSV file's own column names: a name is a one-hot column only when it is <c>column=value</c> of
+    /// one of them (a numeric column may itself be named with '='); null: names with '=' are one-hot.</param>
+    public static float[]? FitFill(RowSet train, IReadOnlyList<string> names, string missing, IReadOnlyCollection<string>? raw = null)
     {
         if (missing is not ("mean" or "zero")) return null;
         int f = train.Size(1);
@@ -46,8 +48,9 @@ public sealed class Preprocessing
             }
         for (int j = 0; j < f;)
         {
-            int group = GroupEnd(names, j);
-            if (group == j + 1 && !names[j].Contains('='))
+            bool oneHot = raw == null ? names[j].Contains('=') : !raw.Contains(names[j]) && raw.Any(r => names[j].StartsWith(r + "=", StringComparison.Ordinal));
+            int group = oneHot ? GroupEnd(names, j) : j + 1;
+            if (!oneHot)
             {
                 if (count[j] == 0 && anyNaN[j])
                     throw new UserError($"--missing mean: column '{names[j]}' has no values in the training split, so there is no mean to fill it with (drop the column with --drop {names[j]}).");

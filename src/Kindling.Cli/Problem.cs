@@ -38,7 +38,8 @@ public sealed class Problem
 }
 
 /// <summary>A loaded dataset and, when the dataset has one, its official test split.</summary>
-public sealed record Source(LabeledData Data, LabeledData? OfficialTest, string? Note = null);
+/// <param name="RawColumns">A CSV file's own column names (one-hot columns are <c>name=value</c> of these); null for sources with fixed features.</param>
+public sealed record Source(LabeledData Data, LabeledData? OfficialTest, string? Note = null, IReadOnlyCollection<string>? RawColumns = null, IReadOnlyList<string>? Warnings = null, IReadOnlyList<string>? Notes = null);
 
 /// <summary>Loads --data, infers the task, splits and scales.</summary>
 public static class ProblemBuilder
@@ -76,7 +77,7 @@ public static class ProblemBuilder
 
     // The images stay bytes (47 MB for the training split, not 188 MB of float32): RowSet converts each batch (/ 255).
     private static LabeledData Flat(TensorDataset d) =>
-        new(d.Features.Reshape(d.Count, -1), d.Targets, Enumerable.Range(0, 784).Select(i => $"pixel{i}").ToArray(), ["label"], FashionMnist.ClassNames)
+        new(d.Features.Reshape(d.Count, -1), d.Targets, Enumerable.Range(0, d.Count == 0 ? 0 : d.Features.NumEl / d.Count).Select(i => $"pixel{i}").ToArray(), ["label"], FashionMnist.ClassNames)
         { FeatureDivisor = d.FeatureDivisor };
 
     /// <summary>
@@ -143,6 +144,8 @@ public static class ProblemBuilder
         var notes = new List<string>();
         var warnings = new List<string>();
         if (src.Note != null) notes.Add(src.Note);
+        foreach (var w in src.Warnings ?? []) warnings.Add(w);
+        foreach (var note in src.Notes ?? []) notes.Add(note);
         var gen = new Generator(c.Seed);
         // The one copy of the features: every split below is a view of it (rows, columns), prepared batch by batch.
         var all = data.ToDataset();
@@ -154,19 +157,23 @@ public static class ProblemBuilder
         string testSource;
         if (c.Test != null)
         {
-            var test = testData = LoadSource(c.Test, c.Target, task, csv, c, asTest: true).Data;
-            var tx = Align(test.FeatureNames, test.Features, data.FeatureNames, c.Test, warnings, test.FeatureDivisor);
+            var testSrc = LoadSource(c.Test, c.Target, task, csv, c, asTest: true);
+            var test = testData = testSrc.Data;
+            foreach (var w in testSrc.Warnings ?? []) warnings.Add(w);
+            var tx = FeatureCheck.Align(test.FeatureNames, test.Features, data.FeatureNames, "--test " + c.Test, warnings, test.FeatureDivisor, testSrc.RawColumns, c.Missing is "mean" or "zero");
             yTest = task is "classification" or "binary" ? MapLabels(test, classNames, c.Test) : test.Targets;
             xTest = new RowSet(Rows(tx, test.FeatureDivisor), null, null, yTest, null, "test data");
-            CheckOverlap(all, xTest, c.Test, warnings);
+            CheckOverlap(all, xTest, "--test " + c.Test, warnings);
             testSource = $"--test {c.Test}";
         }
         else if (src.OfficialTest != null)
         {
             var ot = src.OfficialTest;
-            var tx = Align(ot.FeatureNames, ot.Features, data.FeatureNames, c.Data, warnings, ot.FeatureDivisor);
+            var tx = FeatureCheck.Align(ot.FeatureNames, ot.Features, data.FeatureNames, c.Data + " (its test files)", warnings, ot.FeatureDivisor, null);
             yTest = task is "classification" or "binary" ? MapLabels(ot, classNames, c.Data) : ot.Targets;
             xTest = new RowSet(Rows(tx, ot.FeatureDivisor), null, null, yTest, null, "test data");
+            // The official test split gets the check a --test file gets: t10k files copied from the training files are refused.
+            CheckOverlap(all, xTest, c.Data + " (its t10k test files)", warnings, "the t10k files");
             testSource = $"the official {xTest.Size(0)}-row test set";
         }
         else
@@ -208,7 +215,7 @@ public static class ProblemBuilder
         // The category vocabulary is the training split's: categories seen only in validation or test rows get no
         // column of their own (those rows' indicators are all 0, as scikit-learn's OneHotEncoder(handle_unknown="ignore")).
         var names = data.FeatureNames.ToArray();
-        var keepCols = TrainingVocabulary(xTrain, names, notes);
+        var keepCols = TrainingVocabulary(xTrain, names, src.RawColumns, notes);
         if (keepCols != null)
         {
             xTrain = xTrain.SelectColumns(keepCols); xTest = xTest.SelectColumns(keepCols);
@@ -217,7 +224,7 @@ public static class ProblemBuilder
         }
 
         // Every statistic is fitted on the training rows, streamed one row at a time (no copy of the split).
-        var fill = Preprocessing.FitFill(xTrain, names, c.Missing.ToLowerInvariant());
+        var fill = Preprocessing.FitFill(xTrain, names, c.Missing.ToLowerInvariant(), src.RawColumns);
         Standardize? scaler = null;
         double[] tMean = [0], tStd = [1];
         if (c.Scale == "standard")
@@ -246,14 +253,16 @@ public static class ProblemBuilder
     }
 
     /// <summary>Indices of the columns to keep, or null when every one-hot column occurs in the training rows.</summary>
-    private static int[]? TrainingVocabulary(RowSet xTrain, string[] names, List<string> notes)
+    private static int[]? TrainingVocabulary(RowSet xTrain, string[] names, IReadOnlyCollection<string>? raw, List<string> notes)
     {
-        if (!names.Any(nm => nm.Contains('='))) return null;
+        // Only one-hot columns (name=value of a file column, not a numeric column whose own name holds '=') can be unused categories.
+        bool OneHot(string nm) => raw != null && !raw.Contains(nm) && raw.Any(r => nm.StartsWith(r + "=", StringComparison.Ordinal));
+        if (!names.Any(OneHot)) return null;
         int f = xTrain.Size(1);
         var any = new bool[f];
         foreach (var row in xTrain.RawRows())
             for (int j = 0; j < f; j++) any[j] |= row[j] == 1;
-        var unused = Enumerable.Range(0, f).Where(j => names[j].Contains('=') && !any[j]).ToList();
+        var unused = Enumerable.Range(0, f).Where(j => OneHot(names[j]) && !any[j]).ToList();
         if (unused.Count == 0) return null;
         notes.Add($"{unused.Count} categor{(unused.Count == 1 ? "y occurs" : "ies occur")} only outside the training split and {(unused.Count == 1 ? "is" : "are")} encoded as unknown (all indicators 0): {string.Join(", ", unused.Take(8).Select(j => names[j]))}{(unused.Count > 8 ? ", …" : "")}");
         return Enumerable.Range(0, f).Except(unused).ToArray();
@@ -263,7 +272,7 @@ public static class ProblemBuilder
     /// Refuses a --test file that is (mostly) the training data and warns when some of its rows duplicate training
     /// rows: either way the test metrics would not measure generalisation.
     /// </summary>
-    private static void CheckOverlap(Dataset xTrain, Dataset xTest, string what, List<string> warnings)
+    private static void CheckOverlap(Dataset xTrain, Dataset xTest, string what, List<string> warnings, string fix = "Point --test at held-out data")
     {
         var seen = new HashSet<ulong>();
         foreach (var h in RowHashes(xTrain)) seen.Add(h);
@@ -271,8 +280,8 @@ public static class ProblemBuilder
         int dup = test.Count(seen.Contains);
         if (dup == 0) return;
         if (dup * 2 >= test.Length)
-            throw new UserError($"--test {what}: {dup} of its {test.Length} rows are also in the training data — it is (part of) the training set, so its metrics would not measure generalisation. Point --test at held-out data{(test.Length == dup ? "" : ", or remove the duplicated rows")}.");
-        warnings.Add($"--test {what}: {dup} of its {test.Length} rows also occur in the training data; the test metrics are optimistic for those rows.");
+            throw new UserError($"{what}: {dup} of its {test.Length} rows are also in the training data — it is (part of) the training set, so its metrics would not measure generalisation. {(fix == "Point --test at held-out data" ? fix : $"Replace {fix} with held-out data")}{(test.Length == dup ? "" : ", or remove the duplicated rows")}.");
+        warnings.Add($"{what}: {dup} of its {test.Length} rows also occur in the training data; the test metrics are optimistic for those rows.");
     }
 
     /// <summary>A hash of each row's feature values, read one row at a time.</summary>
@@ -293,30 +302,6 @@ public static class ProblemBuilder
 
     private static Tensor Index(int[] rows) => Tensor.FromArray(Array.ConvertAll(rows, v => (long)v));
 
-    /// <summary>Reorders another file's feature columns to the training columns (one-hot columns absent from it are zeros).</summary>
-    /// <remarks>Uint8 features (pixels) come back as they are when nothing moves, else converted (divided by
-    /// <paramref name="divisor"/>) to float32.</remarks>
-    public static Tensor Align(IReadOnlyList<string> names, Tensor features, IReadOnlyList<string> trainNames, string what, List<string>? warnings = null, float divisor = 1f)
-    {
-        if (names.SequenceEqual(trainNames)) return features;
-        if (features.DType == DType.UInt8) features = features.ToFloat32() / divisor;
-        var pos = new Dictionary<string, int>();
-        for (int i = 0; i < names.Count; i++) pos[names[i]] = i;
-        var cols = new Tensor[trainNames.Count];
-        int n = features.Size(0);
-        for (int j = 0; j < trainNames.Count; j++)
-        {
-            if (pos.TryGetValue(trainNames[j], out int i)) cols[j] = features.Narrow(1, i, 1);
-            else if (trainNames[j].Contains('=')) cols[j] = Tensor.Zeros(n, 1);
-            else throw new UserError($"{what}: column '{trainNames[j]}' used in training is missing (columns: {string.Join(", ", names.Take(20))}).");
-        }
-        // Categories the training split never saw have no column: such rows get all-zero indicators (unknown).
-        var unseen = names.Where(nm => nm.Contains('=') && !trainNames.Contains(nm)).ToList();
-        if (unseen.Count > 0)
-            warnings?.Add($"{what}: categories never seen in training are encoded as unknown (all indicators 0): {string.Join(", ", unseen.Take(10))}.");
-        return Tensor.Cat(cols, 1);
-    }
-
     /// <summary>Maps another file's class labels to the training classes by name.</summary>
     public static Tensor MapLabels(LabeledData d, string[] trainClasses, string what)
     {
@@ -326,6 +311,8 @@ public static class ProblemBuilder
         for (int i = 0; i < names.Count; i++)
         {
             int j = Array.IndexOf(trainClasses, names[i]);
+            // A spelling of a training class that differs only by case or spaces (the training may have merged them).
+            if (j < 0) j = Array.FindIndex(trainClasses, k => LabelSpelling.Key(k) == LabelSpelling.Key(names[i]));
             map[i] = j;
         }
         var unseen = d.Targets.ToInt64Array().Distinct().Where(v => map[v] < 0).Select(v => names[(int)v]).ToList();

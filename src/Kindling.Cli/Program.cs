@@ -55,17 +55,25 @@ try
     Distributed.Shutdown();
     return code;
 }
+catch (AgreementError e)
+{
+    // The ranks disagree, or one failed at start: every rank knows; rank 0 says it once.
+    if (Distributed.IsMain) Console.Error.WriteLine("error: " + e.Message);
+    return 1;
+}
 catch (UserError e)
 {
-    // Under mpirun every rank usually meets the same error (same data, same options): rank 0 says it once.
-    if (Distributed.IsMain) Console.Error.WriteLine("error: " + e.Message);
+    // Under mpirun an error every rank met (same data, same options) is said once, by rank 0; one met by some ranks
+    // only is said by each of them, prefixed with its rank (StartupAgreement).
+    if (StartupAgreement.ShouldPrint(e.Message)) Console.Error.WriteLine(StartupAgreement.Prefix + "error: " + e.Message);
     return 1;
 }
 // Failures of the environment or of input files that no code path above anticipated (a disk that fills while a report is
 // written, a file that vanishes mid-read, a malformed file a reader rejects) are still the user's to fix: one line, exit 1.
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or Kindling.Data.DataException or Kindling.IO.SafetensorsException)
 {
-    Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
+    var message = e.Message.ReplaceLineEndings(" ");
+    if (StartupAgreement.ShouldPrint(message)) Console.Error.WriteLine(StartupAgreement.Prefix + "error: " + message);
     return 1;
 }
 finally

@@ -20,7 +20,7 @@ public static class RunFiles
 
     public static string Csv(IEnumerable<string> header, IEnumerable<IEnumerable<object>> rows)
     {
-        var sb = new StringBuilder(string.Join(",", header)).Append('\n');
+        var sb = new StringBuilder(string.Join(",", header.Select(Quote))).Append('\n');
         foreach (var r in rows) sb.Append(string.Join(",", r.Select(Fmt))).Append('\n');
         return sb.ToString();
     }
@@ -33,7 +33,9 @@ public static class RunFiles
         _ => Quote(v.ToString() ?? ""),
     };
 
-    private static string Quote(string s) => s.Contains(',') || s.Contains('"') || s.Contains('\n') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    /// <summary>RFC 4180 quoting: a field with a comma, a quote, a line break or surrounding spaces is quoted, quotes doubled.</summary>
+    public static string Quote(string s) => s.AsSpan().IndexOfAny(",\"\r\n") >= 0 || s.Length > 0 && (char.IsWhiteSpace(s[0]) || char.IsWhiteSpace(s[^1]))
+        ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 
     /// <summary>Creates the folder and checks it is writable, so a bad --out fails before any training.</summary>
     public static void EnsureWritable(string dir)

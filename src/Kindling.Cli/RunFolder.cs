@@ -277,6 +277,9 @@ public static class RunFolder
         Locks.Add(fs);
     }
 
+    // .NET reports a conflicting flock as ERROR_SHARING_VIOLATION (0x80070020) or, on some versions, EWOULDBLOCK.
+    private static bool HeldByAnother(IOException e) => e.HResult is unchecked((int)0x80070020) or 32 or 11 || e.Message.Contains("being used by another process", StringComparison.Ordinal);
+
     private static FileStream? TryLock(string dir)
     {
         try
@@ -285,6 +288,8 @@ public static class RunFolder
             return new FileStream(Path.Combine(dir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (UnauthorizedAccessException e) { throw new UserError($"the run folder '{dir}' is not writable: {e.Message}"); }
+        // Only a lock held by another process means "busy"; a read-only file system, a full disk or an I/O error is the true reason.
+        catch (IOException e) when (!HeldByAnother(e)) { throw new UserError($"the run folder '{dir}' cannot be written: {e.Message.ReplaceLineEndings(" ")}"); }
         catch (IOException) { return null; }
     }
 

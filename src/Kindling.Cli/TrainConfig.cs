@@ -44,6 +44,10 @@ public sealed record TrainConfig
     public bool Shuffle { get; init; } = true;
     public string? Out { get; init; }
     public bool Overwrite { get; init; }
+    /// <summary>--plain-numbers: cells like "1,234", "45%" or "$15.00" are text, not numbers.</summary>
+    public bool PlainNumbers { get; init; }
+    /// <summary>--normalize-labels: class labels differing only by case or surrounding spaces are one class.</summary>
+    public bool NormalizeLabels { get; init; }
 
     // Language models (--data shakespeare|FILE.txt, --model gpt|lstm); null = the model's default (LanguageModelRun.Resolve).
     public int? Steps { get; init; }

@@ -77,7 +77,8 @@ public static class Trainer
         int lastBatch = n % bs;
         if (c.BatchNorm && lastBatch != 0 && lastBatch < world)
             throw new UserError($"--batch-norm on {world} processes: the last batch of each epoch has {lastBatch} of the {n} training rows, fewer than the processes, and synchronised batch norm needs every process in every step; use a --batch-size that leaves 0 or at least {world} rows for the last batch (for example {SuggestBatch(n, bs, world)}).");
-        var sampler = new DistributedSampler(n, bs, world, rank, c.Shuffle, c.Seed);
+        // Batch norm cannot normalise a one-row final batch: it is dropped (BatchNormBatches; the data line said so).
+        var sampler = new DistributedSampler(n, bs, world, rank, c.Shuffle, c.Seed, dropLast: BatchNormBatches.Plan(c, n, p.XTrain.Size(1), world).DropLast);
         var loader = new DataLoader(p.XTrain, sampler); // batches gathered from the one copy of the data, prepared per batch
         int batches = sampler.Count;
         var made = MakeScheduler(c, opt, batches);

@@ -241,6 +241,22 @@ public class TorchSaveTests
     }
 
     [Fact]
+    public void AStrideZeroViewOfATinyStorageIsCheckedAgainstMemoryBeforeAllocating()
+    {
+        // Issue 23: one stored float viewed with stride 0 as 2·10⁹ elements (8 GB once copied) is refused, not allocated.
+        var one = ("data/0", BitConverter.GetBytes(2.5f));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var m = Refused(new Pickle().StateDict(p => p.Tensor(1, 0, [2_000_000_000], [0])), one);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the view was materialised before the check");
+        Assert.Contains("view of 1 stored element as shape (2000000000) with stride (0)", m);
+        Assert.Contains("contiguous", m);
+        // A small expanding view is still honoured as PyTorch sees it.
+        var path = WriteZip(new Pickle().StateDict(p => p.Tensor(1, 0, [2, 3], [0, 0])), one);
+        try { Assert.Equal(Enumerable.Repeat(2.5, 6), TorchSave.Load(path)["w"].ToDoubleArray()); }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void ACompressedStorageThatInflatesHugelyIsRefusedBeforeAllocating()
     {
         // 68 MB of zeros deflate to well under 1 MB: the claimed storage matches the record, but the file does not hold it.

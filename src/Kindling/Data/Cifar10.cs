@@ -74,6 +74,9 @@ public static class Cifar10
     private static (byte[] Images, long[] Labels) ReadBatchBytes(string path)
     {
         byte[] bytes;
+        // Checked before opening: reading a FIFO blocks until a writer appears.
+        if (File.Exists(path) && Kindling.IO.FileKind.Of(path) is not Kindling.IO.FileType.Regular)
+            throw new DataException($"{path}: {Kindling.IO.FileKind.NotRegular(path)}; a CIFAR-10 batch is read from disk.");
         try { bytes = File.ReadAllBytes(path); }
         catch (IOException e) { throw new DataException($"{path}: cannot read the CIFAR-10 batch: {e.Message}", e); }
         if (bytes.Length == 0 || bytes.Length % RecordSize != 0)

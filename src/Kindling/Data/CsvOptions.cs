@@ -64,6 +64,13 @@ public sealed record CsvOptions
     /// </summary>
     public IReadOnlyCollection<string> ExactColumns { get; init; } = [];
 
+    /// <summary>
+    /// Read cells the way a spreadsheet shows numbers — "1,234", "3,14" in a ';'-separated file, "45%" (0.45), "$15.00",
+    /// "(1,200)" — as those numbers (true by default; see <see cref="SpreadsheetNumber"/> and
+    /// <see cref="CsvTable.SpreadsheetColumns"/>). False: such cells are text, and a column of them is categorical.
+    /// </summary>
+    public bool SpreadsheetNumbers { get; init; } = true;
+
     /// <summary>Trim spaces around fields (true by default), so "1, 2" reads as 1 and 2.</summary>
     public bool TrimWhitespace { get; init; } = true;
 }

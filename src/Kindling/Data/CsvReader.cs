@@ -44,6 +44,8 @@ public sealed class CsvTable
         public int FirstBadRow = -1;     // numeric columns with a few non-numbers: the first offending data row
         public int FirstNonFiniteRow = -1; // numeric columns: the first number that is not finite in float32 (1e39, Infinity, NAN)
         public int FirstMissingRow = -1;
+        public SpreadsheetFormat Formats; // spreadsheet conventions met among the numbers ("1,234", "45%", "$15.00")
+        public string? FormatExample;     // the first cell read with one of them
         public string? FirstBadText, FirstNonFiniteText, FirstMissingText;
         public string[] Categories = []; // categorical columns, sorted ordinally
         public int[] Codes = [];         // categorical columns; -1 where missing
@@ -63,6 +65,28 @@ public sealed class CsvTable
         _missingTokens = new HashSet<string>(options.MissingTokens, StringComparer.Ordinal) { "" };
     }
 
+    private char _separator = ',';
+
+    /// <summary>
+    /// Numeric columns whose cells were read by spreadsheet conventions (<see cref="CsvOptions.SpreadsheetNumbers"/>):
+    /// the column, the conventions met and the first such cell, so a caller can say how "1,234" or "45%" was read.
+    /// </summary>
+    public IReadOnlyList<(string Column, SpreadsheetFormat Format, string Example)> SpreadsheetColumns =>
+        Enumerable.Range(0, _names.Length).Where(j => _columns[j].Numeric && _columns[j].Formats != SpreadsheetFormat.None)
+            .Select(j => (_names[j], _columns[j].Formats, _columns[j].FormatExample!)).ToList();
+
+    /// <summary>The field separator used (given or detected).</summary>
+    public char Separator => _separator;
+
+    /// <summary>The 1-based file line of data row <paramref name="row"/> (0-based), for messages and row identity.</summary>
+    public int LineOf(int row) => _lines[row];
+
+    /// <summary>
+    /// The 0-based data rows that <see cref="Features"/> keeps for <paramref name="columns"/>: every row, except under
+    /// <see cref="MissingValueMode.Drop"/> the rows with a missing cell in those columns.
+    /// </summary>
+    public int[] KeptRows(string[] columns) => KeptRows(Resolve(columns, "feature column"), []);
+
     /// <summary>Where the table came from (the file path), as used in error messages.</summary>
     public string Source { get; }
 
@@ -80,6 +104,13 @@ public sealed class CsvTable
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new DataException($"CSV file '{path}' does not exist.");
+        // A pipe or device (predict --data <(zcat x.csv)) can be read only once: its text is kept instead of re-read.
+        if (Kindling.IO.FileKind.Of(path) is not Kindling.IO.FileType.Regular)
+        {
+            string text;
+            using (var r = new StreamReader(path)) text = r.ReadToEnd();
+            return Read(() => new StringReader(text), options, path);
+        }
         return Read(() => new StreamReader(path), options, path);
     }
 
@@ -98,6 +129,7 @@ public sealed class CsvTable
         options ??= new CsvOptions();
         if (options.SkipRows < 0) throw new ArgumentOutOfRangeException(nameof(options), options.SkipRows, "CsvOptions.SkipRows must be >= 0.");
         string[] names = [];
+        char separator = ',';
         string? duplicate = null;
         Column[] columns = [];
         var lines = new ChunkedList<int>();
@@ -106,14 +138,18 @@ public sealed class CsvTable
         var buffer = new char[256];
         using (var reader = open())
             Scan(reader, options, source,
-                header =>
+                (header, sep) =>
                 {
+                    separator = sep;
                     names = new string[header.Length];
                     var seen = new HashSet<string>(StringComparer.Ordinal);
                     for (int j = 0; j < header.Length; j++)
                     {
                         // Blank header cells (e.g. pandas' unnamed index column) still need a name to be addressable.
-                        names[j] = string.IsNullOrWhiteSpace(header[j]) ? $"column{j + 1}" : header[j];
+                        // Some statistics packages quote header names with single quotes ('vote'): the quotes are not part of the name.
+                        var h = header[j].Trim();
+                        if (h.Length >= 2 && h[0] == '\'' && h[^1] == '\'') h = h[1..^1];
+                        names[j] = string.IsNullOrWhiteSpace(h) ? $"column{j + 1}" : h;
                         // Reported after the rows, as before: a row with the wrong field count is the first error.
                         if (!seen.Add(names[j])) duplicate ??= names[j];
                     }
@@ -144,6 +180,12 @@ public sealed class CsvTable
                             AddCell(c, r, Cell.Missing, 0, null, csv, j);
                         }
                         else if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) AddCell(c, r, Cell.Number, v, null, csv, j);
+                        else if (options.SpreadsheetNumbers && SpreadsheetNumber.TryParse(cell, separator, out v, out var format))
+                        {
+                            c.Formats |= format;
+                            c.FormatExample ??= csv.GetString(j);
+                            AddCell(c, r, Cell.Number, v, null, csv, j);
+                        }
                         else if (c.Present + c.Other == 0)
                         {
                             // The first present cell is a word: most likely a text column, so keep every cell's text from
@@ -163,7 +205,7 @@ public sealed class CsvTable
         foreach (var name in options.CategoricalColumns)
             if (!names.Contains(name)) throw UnknownColumn(source, name, names, "column in CsvOptions.CategoricalColumns");
 
-        var table = new CsvTable(source, names, columns, lines, options, open);
+        var table = new CsvTable(source, names, columns, lines, options, open) { _separator = separator };
         // Columns read as numbers whose present cells are mostly words after all are categorical: their texts are read again.
         var reread = Enumerable.Range(0, columns.Length).Where(j => columns[j].Strings == null && columns[j].Other > columns[j].Present).ToArray();
         if (reread.Length > 0)
@@ -210,7 +252,7 @@ public sealed class CsvTable
         if (c.Strings is { } strings && (c.F == null && c.D == null))
         {
             // Held as text: count numbers and words the same way the numeric reading does.
-            c.MissingRows = []; c.Present = c.Other = 0; c.Sum = 0;
+            c.MissingRows = []; c.Present = c.Other = 0; c.Sum = 0; c.Formats = SpreadsheetFormat.None; c.FormatExample = null;
             c.FirstBadRow = c.FirstNonFiniteRow = c.FirstMissingRow = -1;
             if (!c.Forced)
             {
@@ -222,6 +264,12 @@ public sealed class CsvTable
                 if (tokens.Contains(s)) AddCell(c, r, Cell.Missing, 0, s, null, j);
                 else if (c.Forced) continue;
                 else if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) AddCell(c, r, Cell.Number, v, s, null, j);
+                else if (_options.SpreadsheetNumbers && SpreadsheetNumber.TryParse(s, _separator, out v, out var format))
+                {
+                    c.Formats |= format;
+                    c.FormatExample ??= s;
+                    AddCell(c, r, Cell.Number, v, s, null, j);
+                }
                 else AddCell(c, r, Cell.Word, 0, s, null, j);
             }
         }
@@ -254,7 +302,7 @@ public sealed class CsvTable
     /// Runs the CSV reader over <paramref name="reader"/>: skips <see cref="CsvOptions.SkipRows"/>, hands the header to
     /// <paramref name="onHeader"/> and each data row (with its file line) to <paramref name="onRow"/>, checking field counts.
     /// </summary>
-    private static void Scan(TextReader reader, CsvOptions options, string source, Action<string[]> onHeader, Action<CsvHelper.CsvReader, int> onRow)
+    private static void Scan(TextReader reader, CsvOptions options, string source, Action<string[], char> onHeader, Action<CsvHelper.CsvReader, int> onRow)
     {
         int skipped = 0;
         for (; skipped < options.SkipRows; skipped++)
@@ -279,7 +327,7 @@ public sealed class CsvTable
             var header = csv.Headers.ToArray();
             if (header.Length == 0 || header.Length == 1 && header[0].Length == 0)
                 throw new DataException($"{source}: the file is empty; expected a header row followed by data rows.");
-            onHeader(header);
+            onHeader(header, csv.Separator);
             while (csv.Read())
             {
                 int fields = csv.FieldCount;
@@ -301,7 +349,7 @@ public sealed class CsvTable
     {
         var result = cols.Select(_ => new ChunkedList<string>()).ToArray();
         using var reader = _reopen();
-        Scan(reader, _options, Source, _ => { }, (csv, _) =>
+        Scan(reader, _options, Source, (_, _) => { }, (csv, _) =>
         {
             for (int k = 0; k < cols.Length; k++) result[k].Add(csv.GetString(cols[k]));
         });
@@ -329,7 +377,8 @@ public sealed class CsvTable
         var texts = c.Strings ?? ReadText([j])[0];
         d = new ChunkedList<double>();
         for (int r = 0; r < texts.Count; r++)
-            d.Add(!c.IsMissing(r) && double.TryParse(texts[r], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN);
+            d.Add(!c.IsMissing(r) && (double.TryParse(texts[r], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                || _options.SpreadsheetNumbers && SpreadsheetNumber.TryParse(texts[r], _separator, out v, out _)) ? v : double.NaN);
         c.D = d;
         c.F = null;
         c.Exact = true;

@@ -58,6 +58,9 @@ public static class Idx
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path)) throw new DataException($"IDX file '{path}' is a folder.");
         if (!File.Exists(path)) throw new DataException($"IDX file '{path}' does not exist.");
+        // Checked before opening: opening a FIFO for reading blocks until a writer appears.
+        if (Kindling.IO.FileKind.Of(path) is not Kindling.IO.FileType.Regular)
+            throw new DataException($"{path}: {Kindling.IO.FileKind.NotRegular(path)}; an IDX file is read from disk.");
         try
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -145,7 +148,10 @@ public static class Idx
         {
             if (absurd || needed > (Int128)compressed * MaxDeflateRatio + 1024)
                 throw new DataException($"{source}: the IDX header says {shape}, {(absurd ? "more data than any file holds" : $"{needed} bytes")}, more than {compressed} gzip-compressed bytes can expand to. The file is corrupt or not this format.");
-            if (gzipSize is uint isz && (uint)((ulong)(headerLength + (long)needed) & 0xFFFFFFFF) != isz)
+            // The trailer's size is the last member's only: a multi-member file (cat a.gz b.gz, which gzip allows) records
+            // less than the whole. So the trailer refuses only more data than the header declares (a bomb); less is
+            // checked as the data is read (a truncated file ends early).
+            if (gzipSize is uint isz && headerLength + (long)needed < 1L << 32 && isz > headerLength + (long)needed)
                 throw new DataException($"{source}: the IDX header says {shape} ({headerLength + (long)needed} bytes with the header), but the gzip trailer records {isz} bytes (mod 4 GiB) of uncompressed data. The file is corrupt, truncated, or holds more than its header declares.");
         }
         if (want == Want.Labels)

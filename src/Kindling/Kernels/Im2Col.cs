@@ -41,6 +41,9 @@ internal static class Im2Col
                         var src = plane.Slice(h * g.W, g.W);
                         dst[..owLo].Clear();
                         dst[owHi..].Clear();
+                        // A kernel column that never touches the image (padding wider than the image) has an empty
+                        // range whose start owLo + dj lies outside the row: nothing to copy, and no slice to take.
+                        if (owHi == owLo) continue;
                         if (g.SW == 1) src.Slice(owLo + dj, owHi - owLo).CopyTo(dst[owLo..owHi]);
                         else for (int ow = owLo; ow < owHi; ow++) dst[ow] = src[ow * g.SW + dj];
                     }
@@ -66,6 +69,7 @@ internal static class Im2Col
                         if ((uint)h >= (uint)g.H) continue;
                         var src = row.Slice(oh * g.OW, g.OW);
                         var dst = plane.Slice(h * g.W, g.W);
+                        if (owHi == owLo) continue; // the kernel column reads only padding here (see Forward)
                         if (g.SW == 1)
                             AddInto(src[owLo..owHi], dst.Slice(owLo + dj, owHi - owLo));
                         else for (int ow = owLo; ow < owHi; ow++) dst[ow * g.SW + dj] += src[ow];

@@ -224,6 +224,13 @@ public static class TorchSave
         if (count > int.MaxValue) throw Err(source, $"tensor '{name}' has shape ({string.Join(", ", t.Size)}), more than {int.MaxValue} elements (Kindling tensors are int-indexed).");
         if (count > 0 && last >= t.Storage.NumEl)
             throw Err(source, $"tensor '{name}' (shape ({string.Join(", ", t.Size)}), stride ({string.Join(", ", t.Stride)}), offset {t.Offset}) reaches element {last} of a storage of {t.Storage.NumEl} elements.");
+        // A view is materialised here (PyTorch keeps it a view): a stride-0 view of a tiny storage can ask for gigabytes.
+        // Its size is checked against the memory before anything is allocated; a view that expands its storage (more
+        // elements than stored) past 256 MB is refused whatever the memory, as no state dict PyTorch writes holds one.
+        double copied = count * 8.0;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (copied > available * 0.5 || count > t.Storage.NumEl && copied > 256e6)
+            throw Err(source, $"tensor '{name}' is a view of {t.Storage.NumEl:N0} stored element{(t.Storage.NumEl == 1 ? "" : "s")} as shape ({string.Join(", ", t.Size)}) with stride ({string.Join(", ", t.Stride)}): {count:N0} elements, about {copied / 1e9:F1} GB once copied{(copied > available * 0.5 ? $", more than half of the {available / 1e9:F1} GB available" : "")}. Re-save it in PyTorch with the tensor made contiguous (t.contiguous()) if it is meant to be that large.");
 
         switch (data)
         {

@@ -28,6 +28,16 @@ public static partial class Functional
     {
         if (input.Rank is not (2 or 3)) throw new ArgumentException($"{who}: expected input (N, C, L) or unbatched (C, L), got {input.ShapeString}.", nameof(input));
         if (weight.Rank != 3) throw new ArgumentException($"{who}: weight must be (out_channels, in_channels/groups, kernel_size), got {weight.ShapeString}.", nameof(weight));
+        // Checked here in the user's 1-D terms, before the call runs as a 2-D convolution of height 1.
+        if (stride <= 0) throw new ArgumentException($"{who}: stride must be positive, got {stride}.", nameof(stride));
+        if (dilation <= 0) throw new ArgumentException($"{who}: dilation must be positive, got {dilation}.", nameof(dilation));
+        if (groups <= 0) throw new ArgumentException($"{who}: groups must be positive, got {groups}.", nameof(groups));
+        int len = input.Dims[^1], k = weight.Dims[2], eff = dilation * (k - 1) + 1;
+        int padded = len + (padding.Same ? eff - 1 : 2 * padding.Size.W);
+        if (padded < eff)
+            throw new ArgumentException(len == 0 && padding.Size.W == 0 && !padding.Same
+                ? $"{who}: the input {input.ShapeString} has length 0; a convolution needs at least one position (or padding)."
+                : $"{who}: the input length {len}{(padding.Same || padding.Size.W == 0 ? "" : $" padded to {padded}")} is shorter than the kernel_size {k}{(dilation > 1 ? $" (spanning {eff} with dilation {dilation})" : "")}. Use a smaller kernel, more padding, or longer inputs.", nameof(input));
         ConvPadding pad2 = padding.Same ? padding : (0, padding.Size.W);
         var y = Conv2dCore(who, input.Unsqueeze(-2), weight.Unsqueeze(2), bias, (1, stride), pad2, (1, dilation), groups);
         return y.Squeeze(-2);

@@ -144,7 +144,9 @@ public static partial class Functional
         if (target.DType != DType.Int64) throw new ArgumentException($"{L}: target must be int64 class indices padded with −1, got {Tensor.DTypeName(target.DType)}.", nameof(target));
         LossCheck.SameShape(L, input, target);
         if (input.Rank > 2) throw new ArgumentException($"{L}: input must be (N, C), (C) or a scalar, got {input.ShapeString}.", nameof(input));
-        if (input.Rank == 1 && input.NumEl == 0) throw new ArgumentException($"{L}: expected a non-empty vector or matrix, got {input.ShapeString}.", nameof(input));
+        // PyTorch: "Expected non-empty vector or matrix with optional 0-dim batch size" — an empty class dimension is refused, an empty batch is not.
+        if (input.Rank == 1 && input.NumEl == 0 || input.Rank == 2 && input.Dims[1] == 0)
+            throw new ArgumentException($"{L}: expected a non-empty vector or matrix with an optional empty batch, got {input.ShapeString} (no classes).", nameof(input));
         var x = input.Rank <= 1 ? input.Reshape(1, Math.Max(input.NumEl, 1)) : input;
         int n = x.Dims[0], c = x.Dims[1];
         var t = target.ToInt64Array();

@@ -15,6 +15,9 @@ public static partial class Functional
     internal static Tensor BatchNormCore(string who, Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias, bool training, double momentum, double eps)
     {
         LossCheck.Float(who, "input", input);
+        // An empty batch (or an empty 1-D input) normalises to an empty output and leaves the running statistics alone, as in PyTorch.
+        if (input.NumEl == 0 && (input.Rank == 1 || input.Rank >= 2 && (input.Dims[0] == 0 || input.Dims.Skip(2).Any(d => d == 0))))
+            return input * 1.0;
         if (input.Rank < 2) throw new ArgumentException($"{who}: expected input (N, C, ...), got {input.ShapeString}.", nameof(input));
         int c = input.Dims[1];
         foreach (var (name, t) in new[] { ("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias) })

@@ -22,13 +22,24 @@ public static partial class Functional
             int d = input.Rank - 1 - i, before = pad[2 * i], after = pad[2 * i + 1], size = x.Dims[d];
             if (before == 0 && after == 0) continue;
             if (mode == "constant") { x = PadConstantDim(x, d, before, after, value); continue; }
-            if (before < 0 || after < 0) throw new ArgumentException($"{P}: mode '{mode}' needs non-negative padding, got ({before}, {after}) for dimension {d}.", nameof(pad));
+            // Negative pads crop, as in PyTorch: circular wraps around what is left after cropping; reflect and replicate
+            // index the original dimension (so reflect may mirror elements the crop removed).
+            if (before + size + after < 0 || (before < 0 || after < 0) && before + size + after <= 0)
+                throw new ArgumentException($"{P}: padding ({before}, {after}) removes all {size} elements of dimension {d} of {input.ShapeString}; the output would be empty or negative.", nameof(pad));
+            if (mode == "circular" && (before < 0 || after < 0))
+            {
+                int start = Math.Max(0, -before), end = size - Math.Max(0, -after);
+                x = x.Narrow(d, start, end - start);
+                size = end - start;
+                before = Math.Max(before, 0); after = Math.Max(after, 0);
+                if (before == 0 && after == 0) continue;
+            }
             if (mode == "reflect" && (before >= size || after >= size))
                 throw new ArgumentException($"{P}: reflect padding ({before}, {after}) must be smaller than dimension {d} of the input {input.ShapeString} (size {size}); use mode 'replicate' or less padding.", nameof(pad));
             if (mode == "circular" && (before > size || after > size))
                 throw new ArgumentException($"{P}: circular padding ({before}, {after}) must be at most dimension {d} of the input {input.ShapeString} (size {size}).", nameof(pad));
             if (size == 0) throw new ArgumentException($"{P}: cannot {mode}-pad the empty dimension {d} of {input.ShapeString}.", nameof(input));
-            var idx = new long[before + size + after];
+            var idx = new long[Math.Max(0, before + size + after)];
             for (int j = 0; j < idx.Length; j++)
             {
                 int s = j - before;

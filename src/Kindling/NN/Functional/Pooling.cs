@@ -28,6 +28,11 @@ public static partial class Functional
     internal static (Tensor Output, Tensor? Indices) MaxPool1dCore(string who, Tensor input, int k, int s, int p, int d, bool ceil, bool wantIndices = false)
     {
         if (input.Rank is not (2 or 3)) throw new ArgumentException($"{who}: expected input (N, C, L) or (C, L), got {input.ShapeString}.", nameof(input));
+        // PyTorch: only the batch dimension may be empty ("2D or 3D (batch mode) tensor with optional 0 dim batch size").
+        if (input.Dims[^2] == 0 || input.Dims[^1] == 0)
+            throw new ArgumentException($"{who}: expected (N, C, L) or (C, L) with non-empty C and L (only the batch may be empty), got {input.ShapeString}.", nameof(input));
+        if (k <= 0 || s <= 0 || d <= 0) throw new ArgumentException($"{who}: kernel_size ({k}), stride ({s}) and dilation ({d}) must be positive.");
+        if (p < 0 || p > k / 2) throw new ArgumentException($"{who}: padding ({p}) must be between 0 and half the kernel_size ({k} / 2 = {k / 2}).");
         var (y, i) = MaxPool2dCore(who, input.Unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil, wantIndices);
         return (y.Squeeze(-2), i?.Squeeze(-2));
     }
@@ -156,7 +161,8 @@ public static partial class Functional
     internal static Tensor AvgPool2dCore(string who, Tensor input, Size2 k, Size2 s, Size2 p, bool ceil, bool countIncludePad, int? divisorOverride)
     {
         var (n, c, h, w, unbatched) = PoolInput(who, input);
-        if (divisorOverride is <= 0) throw new ArgumentException($"{who}: divisor_override must be positive, got {divisorOverride}.");
+        // PyTorch rejects only 0 (a negative divisor flips the sign, as it does there).
+        if (divisorOverride is 0) throw new ArgumentException($"{who}: divisor_override must not be zero.");
         var (oh, ow) = PoolGeometry(who, c, h, w, k, s, p, 1, ceil);
         var geo = new Window2d(n * c, h, w, k.H, k.W, s.H, s.W, p.H, p.W, 1, 1, oh, ow);
         var y = input.DType == DType.Float32 ? AvgPoolImpl<float>(input, geo, countIncludePad, divisorOverride) : AvgPoolImpl<double>(input, geo, countIncludePad, divisorOverride);

@@ -28,7 +28,9 @@ public static partial class Functional
     {
         const string F = "fold";
         LossCheck.Float(F, "input", input);
-        if (input.Rank != 3) throw new ArgumentException($"{F}: expected input (N, C·kh·kw, L), got {input.ShapeString}.", nameof(input));
+        // Unbatched (C·kh·kw, L), as PyTorch accepts it: one image.
+        if (input.Rank == 2) return Fold(input.Unsqueeze(0), outputSize, kernelSize, dilation, padding, stride).Squeeze(0);
+        if (input.Rank != 3) throw new ArgumentException($"{F}: expected input (N, C·kh·kw, L) or unbatched (C·kh·kw, L), got {input.ShapeString}.", nameof(input));
         int kk = kernelSize.H * kernelSize.W;
         if (kk <= 0 || input.Dims[1] % kk != 0)
             throw new ArgumentException($"{F}: input dimension 1 ({input.Dims[1]}) must be divisible by the kernel's kh·kw = {kk}.", nameof(input));

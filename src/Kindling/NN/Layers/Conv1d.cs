@@ -24,8 +24,8 @@ public sealed class Conv1d : Module
         int groups = 1, bool bias = true, string paddingMode = "zeros", Generator? generator = null, DType dtype = DType.Float32)
     {
         _name = $"Conv1d({inChannels}, {outChannels}, kernel_size={kernelSize})";
-        if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0 || stride <= 0 || dilation <= 0)
-            throw new ArgumentOutOfRangeException(nameof(inChannels), $"{_name}: channels, kernel_size, stride and dilation must be positive.");
+        foreach (var (name, value) in new[] { ("in_channels", inChannels), ("out_channels", outChannels), ("kernel_size", kernelSize), ("stride", stride), ("dilation", dilation) })
+            if (value <= 0) throw new ArgumentOutOfRangeException(name, value, $"{_name}: {name} must be positive, got {value}.");
         if (groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"{_name}: groups = {groups} must be positive and divide both in_channels ({inChannels}) and out_channels ({outChannels}).", nameof(groups));
         if (paddingMode is not ("zeros" or "reflect" or "replicate" or "circular"))
