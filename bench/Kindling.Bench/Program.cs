@@ -19,6 +19,7 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["loader"] = LoaderMemoryBench.Run,
     ["attention"] = AttentionBench.Run,
     ["lstm"] = RecurrentBench.Run,
+    ["lm"] = LanguageModelBench.Run,
 };
 
 BenchOptions options;
