@@ -76,6 +76,18 @@ public class OnnxSequenceExportTests
         for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) <= Tol, $"element {i}: {want[i]} vs {got[i]}");
     }
 
+    [Fact]
+    public void EmbeddingBagWithMaxNorm()
+    {
+        var bag = new EmbeddingBag(6, 4, EmbeddingBagMode.Mean, maxNorm: 0.7, generator: new Generator(6));
+        var bytes = Onnx.ExportToBytes(bag, [1, 3]);
+        var x = Ids([5, 3], 6, 9);
+        float[] want;
+        using (Autograd.NoGrad()) want = bag.Call(x).ToArray();
+        var got = Ort(bytes, x);
+        for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) <= Tol, $"element {i}: {want[i]} vs {got[i]}");
+    }
+
     [Theory]
     [InlineData(EmbeddingBagMode.Sum, null)]
     [InlineData(EmbeddingBagMode.Mean, null)]

@@ -220,10 +220,10 @@ internal static class RecurrentLayerKernel
     }
 
     /// <summary>
-    /// Column sums of a (rows, cols) block into <paramref name="dst"/> (added when <paramref name="acc"/>), blocked: 64-row
-    /// partial sums are added to a running total, so a float32 bias gradient over thousands of rows does not drift.
+    /// Column sums of a (rows, cols) block, blocked: 64-row partial sums are added to a running total, so a float32 bias
+    /// gradient over thousands of rows does not drift.
     /// </summary>
-    public static void ColumnSum<T>(ReadOnlySpan<T> src, int rows, int cols, Span<T> dst, bool acc) where T : unmanaged, INumber<T>
+    public static T[] ColumnSum<T>(ReadOnlySpan<T> src, int rows, int cols) where T : unmanaged, INumber<T>
     {
         const int Block = 64;
         var total = new T[cols];
@@ -235,7 +235,13 @@ internal static class RecurrentLayerKernel
             for (int r = r0; r < r1; r++) TensorPrimitives.Add<T>(part, src.Slice(r * cols, cols), part);
             TensorPrimitives.Add<T>(total, part, total);
         }
-        if (acc) TensorPrimitives.Add<T>(dst, total, dst);
-        else total.CopyTo(dst);
+        return total;
+    }
+
+    /// <summary>Writes <paramref name="src"/> into <paramref name="dst"/>, or adds it when <paramref name="acc"/>.</summary>
+    public static void Deliver<T>(ReadOnlySpan<T> src, Span<T> dst, bool acc) where T : unmanaged, INumber<T>
+    {
+        if (acc) TensorPrimitives.Add<T>(dst, src, dst);
+        else src.CopyTo(dst);
     }
 }

@@ -44,14 +44,19 @@ internal static partial class OnnxLayerExporters
     /// <summary>
     /// Gather(weight, indices). With max_norm, every row is renormalised as a lookup would renormalise it (idempotent:
     /// a renormalised row's norm is below max_norm), so the graph gives the lookup's result without an in-place op.
+    /// EmbeddingBag does the same.
     /// </summary>
-    private static string ExportEmbedding(Embedding m, OnnxGraph g, string x, int[] shape)
+    private static string ExportEmbedding(Embedding m, OnnxGraph g, string x, int[] shape) =>
+        g.Node("Gather", [g.Initializer("weight", Renormalised(m.Weight, m.MaxNorm, m.NormType)), x], ("axis", 0L));
+
+    /// <summary>The table as lookups see it: every row renormalised when max_norm is set (a copy; the model is untouched).</summary>
+    private static Tensor Renormalised(Tensor weight, double? maxNorm, double normType)
     {
-        var w = m.Weight.Detach().Clone();
-        if (m.MaxNorm is double mn)
+        var w = weight.Detach().Clone();
+        if (maxNorm is double mn)
             using (Autograd.NoGrad())
-                Functional.Embedding(Tensor.Arange(m.NumEmbeddings, DType.Int64), w, null, mn, m.NormType);
-        return g.Node("Gather", [g.Initializer("weight", w), x], ("axis", 0L));
+                Functional.Embedding(Tensor.Arange(w.Size(0), DType.Int64), w, null, mn, normType);
+        return w;
     }
 
     /// <summary>
@@ -63,8 +68,7 @@ internal static partial class OnnxLayerExporters
     {
         if (shape.Length != 2)
             throw new NotSupportedException($"Onnx.Export: EmbeddingBag is exported for a 2-D input (bags as rows), got a {shape.Length}-D sample; the 1-D input with offsets needs a second graph input.");
-        if (m.MaxNorm != null) throw new NotSupportedException("Onnx.Export: EmbeddingBag with max_norm is not exported.");
-        var rows = g.Node("Gather", [g.Initializer("weight", m.Weight), x], ("axis", 0L));
+        var rows = g.Node("Gather", [g.Initializer("weight", Renormalised(m.Weight, m.MaxNorm, m.NormType)), x], ("axis", 0L));
         var axis1 = g.Int64Initializer("axis1", 1);
         if (m.PaddingIdx is not int pad)
             return m.Mode switch

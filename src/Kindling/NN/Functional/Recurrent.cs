@@ -81,8 +81,20 @@ public static partial class Functional
             var dw = sink.Into<T>(ix.Whh, out bool acc);
             RecurrentLayerKernel.Mm<T>(true, false, gh, P, n, sg.DGh, gh, s.HPrev, P, dw, P, acc);
         }
-        if (ix.Bih >= 0 && sink.Needs(ix.Bih)) { var db = sink.Into<T>(ix.Bih, out bool acc); RecurrentLayerKernel.ColumnSum<T>(sg.DGi, n, gh, db, acc); }
-        if (ix.Bhh >= 0 && sink.Needs(ix.Bhh)) { var db = sink.Into<T>(ix.Bhh, out bool acc); RecurrentLayerKernel.ColumnSum<T>(sg.DGh, n, gh, db, acc); }
+        // ∂b_ih = Σ dGi, ∂b_hh = Σ dGh: one column sum when the two are the same rows (every kind but GRU).
+        T[]? sumGi = null;
+        if (ix.Bih >= 0 && sink.Needs(ix.Bih))
+        {
+            sumGi = RecurrentLayerKernel.ColumnSum<T>(sg.DGi, n, gh);
+            var db = sink.Into<T>(ix.Bih, out bool acc);
+            RecurrentLayerKernel.Deliver<T>(sumGi, db, acc);
+        }
+        if (ix.Bhh >= 0 && sink.Needs(ix.Bhh))
+        {
+            var sum = sumGi != null && ReferenceEquals(sg.DGh, sg.DGi) ? sumGi : RecurrentLayerKernel.ColumnSum<T>(sg.DGh, n, gh);
+            var db = sink.Into<T>(ix.Bhh, out bool acc);
+            RecurrentLayerKernel.Deliver<T>(sum, db, acc);
+        }
         if (ix.Whr >= 0 && sink.Needs(ix.Whr))
         {
             var dw = sink.Into<T>(ix.Whr, out bool acc);
