@@ -26,9 +26,9 @@ public static class ElementwiseBench
         if (o.Selected("copy 16M")) Report("copy 16M", Timing.MedianSeconds(() => Parallel2.For(N, 1 << 15, (s, len) => a.AsSpan(s, len).CopyTo(c.AsSpan(s, len))), o.Reps), 8.0 * N);
         var ta = Tensor.FromArray(a); var tb = Tensor.FromArray(b);
         var ct = Tensor.Zeros(N);
-        if (o.Selected("add 16M (into)")) Report("add 16M (into)", Timing.MedianSeconds(() => Elementwise.BinaryInto(BinaryOp.Add, a, b, c), o.Reps), 12.0 * N);
+        if (o.Selected("add 16M (into)")) Report("add 16M (into)", Timing.MedianSeconds(() => Elementwise.BinaryInto<AddOperator, float>(a, b, c), o.Reps), 12.0 * N);
         if (o.Selected("add 16M (tensor)")) Report("add 16M (tensor)", Timing.MedianSeconds(() => _ = ta + tb, o.Reps), 12.0 * N);
-        if (o.Selected("exp 16M (into)")) Report("exp 16M (into)", Timing.MedianSeconds(() => Elementwise.Unary(UnaryOp.Exp, a, 0, c, 0, N), o.Reps), 8.0 * N);
+        if (o.Selected("exp 16M (into)")) Report("exp 16M (into)", Timing.MedianSeconds(() => Elementwise.Unary<ExpOperator, float>(a, 0, c, 0, N), o.Reps), 8.0 * N);
         if (o.Selected("exp 16M (tensor)")) Report("exp 16M (tensor)", Timing.MedianSeconds(() => _ = ta.Exp(), o.Reps), 8.0 * N);
         GC.KeepAlive(ct);
         return results;

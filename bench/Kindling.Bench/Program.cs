@@ -17,6 +17,8 @@ var modes = new Dictionary<string, Func<BenchOptions, List<BenchResult>>>(String
     ["stepprobe"] = StepProbe.Run,
     ["ddp"] = DdpBench.Run,
     ["loader"] = LoaderMemoryBench.Run,
+    ["attention"] = AttentionBench.Run,
+    ["lstm"] = RecurrentBench.Run,
 };
 
 BenchOptions options;

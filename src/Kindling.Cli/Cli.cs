@@ -54,11 +54,22 @@ public static class Cli
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/<timestamp>)." };
         public readonly Option<bool> Overwrite = Opt("--overwrite", "Replace an existing run in --out.", false);
         public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its checkpoint." };
+        public readonly Option<int?> Steps = new("--steps") { Description = "Language models: optimizer steps (default 2000)." };
+        public readonly Option<int?> Warmup = new("--warmup") { Description = "Language models: linear warm-up steps before the cosine decay (default 100)." };
+        public readonly Option<double?> MinLr = new("--min-lr") { Description = "Language models: the learning rate the cosine decay ends at (default --lr / 10)." };
+        public readonly Option<double?> Clip = new("--clip") { Description = "Language models: clip the gradient norm to this (default 1.0; 0: off)." };
+        public readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Language models: evaluate on the whole validation text every N steps (default min(250, steps/4))." };
+        public readonly Option<int?> Layers = new("--layers") { Description = "Language models: transformer blocks (gpt, default 4) or LSTM layers (lstm, default 2)." };
+        public readonly Option<int?> Heads = new("--heads") { Description = "Language models: attention heads (gpt, default 4)." };
+        public readonly Option<int?> Width = new("--width") { Description = "Language models: embedding width (gpt, default 128) or LSTM size (lstm, default 256)." };
+        public readonly Option<int?> Context = new("--context") { Description = "Language models: tokens of context per training block (default 64)." };
+        public readonly Option<string?> Tokenizer = new("--tokenizer") { Description = "Language models: char (a character vocabulary fitted on the training text; default) or gpt2 (GPT-2's byte-level BPE)." };
 
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Data, Target, Categorical, Missing, Drop, Features, Delimiter, Comment, SkipRows, Test, TestSplit, ValSplit, Task, Loss, Hidden, Model, Conv, Activation, Dropout, BatchNorm, Optimizer, Lr, Momentum,
-                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume })
+                WeightDecay, L1, Scheduler, BatchSize, Epochs, EarlyStopping, ClassWeights, LabelSmoothing, Scale, Seed, Threads, Init, Shuffle, Out, Overwrite, Resume,
+                Steps, Warmup, MinLr, Clip, EvalEvery, Layers, Heads, Width, Context, Tokenizer })
                 c.Options.Add(o);
         }
 
@@ -73,6 +84,10 @@ public static class Cli
             Scheduler = r.GetValue(Scheduler)!, BatchSize = r.GetValue(BatchSize), Epochs = r.GetValue(Epochs), EarlyStopping = r.GetValue(EarlyStopping),
             ClassWeights = r.GetValue(ClassWeights)!, LabelSmoothing = r.GetValue(LabelSmoothing), Scale = r.GetValue(Scale)!, Seed = r.GetValue(Seed),
             Threads = r.GetValue(Threads), Init = r.GetValue(Init), Shuffle = r.GetValue(Shuffle), Out = r.GetValue(Out), Overwrite = r.GetValue(Overwrite),
+            Steps = r.GetValue(Steps), Warmup = r.GetValue(Warmup), MinLr = r.GetValue(MinLr), Clip = r.GetValue(Clip), EvalEvery = r.GetValue(EvalEvery),
+            Layers = r.GetValue(Layers), Heads = r.GetValue(Heads), Width = r.GetValue(Width), Context = r.GetValue(Context),
+            Tokenizer = r.GetValue(Tokenizer)?.Trim().ToLowerInvariant(),
+            Given = r.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>().Where(o => !o.Implicit).Select(o => o.Option.Name).ToArray(),
         };
     }
 
@@ -106,12 +121,16 @@ public static class Cli
 
     public static Command CompareCommand()
     {
-        var cmd = new Command("compare", "Train the same model on the same data and seed under several losses and draw their curves in one report.");
+        var cmd = new Command("compare", "Train the same model under several losses over several seeds, test whether their differences are significant, and draw their curves, calibration and intervals in one report.");
         var o = new TrainOptions();
         o.AddTo(cmd);
         var losses = new Option<string?>("--losses") { Description = "Comma-separated losses (default: cross_entropy,mse for classification; mse,l1,huber for regression; bce_with_logits,mse for binary)." };
+        var seeds = Opt("--seeds", "Seeds per loss: each a different initialisation, batch order and dropout (--seed, --seed+1, …); the runs share the cores.", 5);
+        var resplit = Opt("--resplit", "Draw a new train/validation/test split for each seed (default: one split, from --seed).", false);
         cmd.Options.Add(losses);
-        cmd.SetAction(r => Commands.Compare(o.Config(r), r.GetValue(losses)));
+        cmd.Options.Add(seeds);
+        cmd.Options.Add(resplit);
+        cmd.SetAction(r => Kindling.Cli.CompareCommand.Run(o.Config(r), r.GetValue(losses), r.GetValue(seeds), r.GetValue(resplit)));
         return cmd;
     }
 

@@ -16,6 +16,7 @@ public static class Commands
     public static int Train(TrainConfig c, bool resume)
     {
         var output = new Output();
+        if (LanguageModelRun.Applies(c)) return LanguageModelTrain.Run(c, resume, output);
         OptionChecks.Check(c);
         // Under mpirun every rank trains; only rank 0 prints and writes (creates, locks) the run folder (see Program.cs and Trainer).
         bool main = Kindling.Distributed.Distributed.IsMain;
@@ -60,14 +61,16 @@ public static class Commands
             Safetensors.SaveModule(Path.Combine(dir, "model.safetensors"), r.Model, new Dictionary<string, string> { ["format"] = "pt", ["task"] = p.Task, ["loss"] = loss.Name });
             Trainer.WriteCurves(dir, r.Epochs, r.Steps);
             if (!r.Interrupted) WriteTestMetrics(dir, r.Test);
+            var baselines = r.Interrupted ? null : Baselines.FitAndEvaluate(dir, r, p, loss, c);
             var diagnosis = Diagnose(c, r);
-            WriteRunReport(dir, c, p, loss, r, layers, diagnosis);
+            WriteRunReport(dir, c, p, loss, r, layers, [.. diagnosis, .. baselines?.Verdicts ?? []], baselines == null ? null : Baselines.Table(baselines, "test"));
             if (r.Interrupted)
             {
                 output.Info($"interrupted: checkpoint saved in {dir}; continue with: kindling train --resume {dir}");
                 return 130;
             }
             ShowTest(output, p, r.Test);
+            if (baselines != null) Baselines.Show(output, baselines, "test");
             foreach (var d in diagnosis) output.Warning(d);
             output.Info($"trained in {r.Seconds:F1}s ({r.SamplesPerSecond:N0} samples/s); run folder: {dir} (model.safetensors, epochs.csv, steps.csv, loss.svg, metric.svg, report.html)");
             return 0;
@@ -138,7 +141,7 @@ public static class Commands
         return notes;
     }
 
-    private static void WriteTestMetrics(string dir, Evaluation e)
+    internal static void WriteTestMetrics(string dir, Evaluation e)
     {
         var json = System.Text.Json.JsonSerializer.Serialize(e.Metrics.Append(new("loss", e.Loss)).ToDictionary(kv => kv.Key, kv => kv.Value), TrainConfig.Json);
         RunFiles.WriteAtomic(Path.Combine(dir, "test_metrics.json"), json);
@@ -155,7 +158,7 @@ public static class Commands
 
     private static string MetricLabel(string m) => m switch { "accuracy" => "accuracy", "rmse" => "RMSE", "subset_accuracy" => "subset accuracy", _ => m };
 
-    private static void WriteRunReport(string dir, TrainConfig c, Problem p, LossChoice loss, TrainResult r, List<LayerRow> layers, List<string> diagnosis)
+    private static void WriteRunReport(string dir, TrainConfig c, Problem p, LossChoice loss, TrainResult r, List<LayerRow> layers, List<string> diagnosis, ReportTable? baselines = null)
     {
         var ep = r.Epochs.Select(e => (double)e.Epoch).ToList();
         double? mark = r.StoppedEarly && r.BestEpoch > 0 ? r.BestEpoch : null;
@@ -211,6 +214,7 @@ public static class Commands
         if (r.Test.PerClass.Count > 0)
             tables.Add(new ReportTable("Per-class metrics (test)", ["class", "precision", "recall", "F1", "support"],
                 r.Test.PerClass.Select(k => (IReadOnlyList<string>)[k.Name, F3(k.Precision), F3(k.Recall), F3(k.F1), k.Support.ToString(CultureInfo.InvariantCulture)]).ToList()));
+        if (baselines != null) tables.Add(baselines);
         tables.Add(new ReportTable($"Model summary ({layers.Sum(l => l.Parameters):N0} parameters)", ["layer", "output shape", "parameters"],
             layers.Select(l => (IReadOnlyList<string>)[$"{l.Name}: {l.Layer}", l.OutputShape, l.Parameters.ToString("N0", CultureInfo.InvariantCulture)]).ToList()));
         var last = r.Epochs.LastOrDefault();
@@ -256,103 +260,6 @@ public static class Commands
         ("time", $"{r.Seconds:F1} s ({r.SamplesPerSecond:N0} samples/s, {c.Threads} threads)"), ("seed", c.Seed.ToString(CultureInfo.InvariantCulture)),
     ];
 
-    public static int Compare(TrainConfig c, string? lossList)
-    {
-        if (Kindling.Distributed.Distributed.WorldSize > 1)
-            throw new UserError("compare runs in one process; under mpirun use 'kindling train' (one loss per run).");
-        var output = new Output { Quiet = true };
-        OptionChecks.Check(c);
-        var requested = lossList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (requested is { Length: 0 }) throw new UserError($"--losses '{lossList}' names no loss; give a comma-separated list such as cross_entropy,mse.");
-        if (requested != null && requested.Distinct().Count() != requested.Length) throw new UserError($"--losses '{lossList}' names a loss twice.");
-        var dir = RunFolder.CreateAndLock(c.Out, "compare-");
-        RunFiles.EnsureWritable(dir);
-        var p = ProblemBuilder.Build(c);
-        var losses = requested ?? p.Task switch
-        {
-            "classification" => ["cross_entropy", "mse"],
-            "binary" => ["bce_with_logits", "mse"],
-            "multilabel" => ["bce_with_logits", "mse"],
-            _ => ["mse", "l1", "huber"],
-        };
-        c = ResolveEpochs(c, p, new Output());
-        var interactive = new Output();
-        interactive.Info($"comparing {string.Join(", ", losses)} on {c.Data} ({p.Task}; same model, data, seed and {c.Epochs} epochs)");
-        var results = new List<(string Loss, TrainResult R, LossChoice L)>();
-        foreach (var name in losses)
-        {
-            var cfg = c with { Loss = name, Out = Path.Combine(dir, name) };
-            RunFiles.EnsureWritable(cfg.Out);
-            var loss = LossChoice.Choose(p, cfg);
-            OptionChecks.CheckModelSize(p.XTrain.Size(1), loss.Outputs, p.XTrain.Size(0), cfg);
-            RunFiles.WriteAtomic(Path.Combine(cfg.Out, "config.json"), (cfg with { ResolvedTask = p.Task, ResolvedLoss = loss.Name, ClassNames = p.ClassNames, FeatureNames = p.FeatureNames, TargetNames = p.TargetNames, Outputs = loss.Outputs, KindlingVersion = Version, DataSha256 = p.DataSha256 }).ToJson());
-            p.Prep.Save(Path.Combine(cfg.Out, "scaler.safetensors"));
-            var r = Trainer.Run(cfg, p, loss, cfg.Out, output);
-            Safetensors.SaveModule(Path.Combine(cfg.Out, "model.safetensors"), r.Model);
-            Trainer.WriteCurves(cfg.Out, r.Epochs, r.Steps);
-            if (!r.Interrupted) WriteTestMetrics(cfg.Out, r.Test);
-            var (summaryModel, _) = ModelFactory.Build(p.XTrain.Size(1), loss.Outputs, cfg);
-            WriteRunReport(cfg.Out, cfg, p, loss, r, ModelSummary.Of(summaryModel, [p.XTrain.Size(1)]), Diagnose(cfg, r));
-            interactive.Info($"  {name,-16} final train loss {r.Epochs[^1].TrainLoss:F4}  test {r.MetricName} {Trainer.Show(r.MetricName, r.Test.Main.Value)}  {r.Seconds:F1}s");
-            results.Add((name, r, loss));
-            if (r.Interrupted) break;
-        }
-        string metric = results[0].R.MetricName;
-        bool higherBetter = metric != "rmse";
-        var valOrTrain = results.Select(x => new Series(x.Loss, x.R.Epochs.Select(e => (double)e.Epoch).ToList(), x.R.Epochs.Select(e => double.IsNaN(e.ValMetric) ? e.TrainMetric : e.ValMetric).ToList())).ToList();
-        var metricSvg = SvgPlot.LineChart($"Validation {MetricLabel(metric)} by loss", "epoch", MetricLabel(metric), valOrTrain);
-        var lossSvgs = results.Select(x => new Series(x.Loss, x.R.Epochs.Select(e => (double)e.Epoch).ToList(), x.R.Epochs.Select(e => e.TrainLoss).ToList())).ToList();
-        var lossSvg = SvgPlot.LineChart("Training loss by loss function (each on its own scale)", "epoch", "loss", lossSvgs, logY: lossSvgs.All(s => s.Y.All(v => v > 0)));
-        RunFiles.WriteAtomic(Path.Combine(dir, "compare_metric.svg"), metricSvg);
-        RunFiles.WriteAtomic(Path.Combine(dir, "compare_loss.svg"), lossSvg);
-        var summary = results.Select(x => (x.Loss, x.R.Epochs[^1].TrainLoss, x.R.Epochs[^1].ValLoss, x.R.Test.Main.Value, x.R.Seconds)).ToList();
-        RunFiles.WriteAtomic(Path.Combine(dir, "summary.csv"), RunFiles.Csv(["loss", "final_train_loss", "final_val_loss", "test_" + metric, "seconds"],
-            summary.Select(s => new object[] { s.Loss, s.TrainLoss, s.ValLoss, s.Value, s.Seconds })));
-        var outputs = results.Select(x => x.L.Outputs).Distinct().ToList();
-        var report = new ReportModel
-        {
-            Title = $"Kindling loss comparison: {c.Data}",
-            RunName = dir,
-            Date = DateTimeOffset.Now,
-            Summary = [("task", p.Task), ("losses", string.Join(", ", losses)),
-                ("model", string.Join("; ", outputs.Select(o => ModelSummary.Describe(p.XTrain.Size(1), c.Hidden, o, c.Activation) + (outputs.Count > 1 ? $" for {string.Join(", ", results.Where(x => x.L.Outputs == o).Select(x => x.Loss))}" : "")))),
-                ("optimizer", $"{c.Optimizer}, lr {c.LearningRate:G3}"), ("batch size", c.BatchSize.ToString(CultureInfo.InvariantCulture)),
-                ("epochs", c.Epochs.ToString(CultureInfo.InvariantCulture) + (c.EarlyStopping > 0 ? $" (early stopping patience {c.EarlyStopping})" : "")),
-                ("data", $"{p.XTrain.Size(0)} train, {p.XVal?.Size(0) ?? 0} validation, {p.XTest.Size(0)} test ({p.TestSource})"), ("seed", c.Seed.ToString(CultureInfo.InvariantCulture))],
-            Warnings = CompareWarnings(results, metric, higherBetter),
-            Charts = [new ReportChart(metricSvg, $"Validation {MetricLabel(metric)} per epoch for each loss."), new ReportChart(lossSvg, "Training loss per epoch (the losses have different scales).")],
-            Comparison = results.Select(x => new ComparisonRow(x.Loss, x.R.Epochs[^1].TrainLoss, x.R.Epochs[^1].ValLoss, x.R.Test.Main.Value, TimeSpan.FromSeconds(x.R.Seconds))).ToList(),
-            ComparisonMetricName = "test " + MetricLabel(metric),
-            ComparisonHigherIsBetter = higherBetter,
-        };
-        RunFiles.WriteAtomic(Path.Combine(dir, "report.html"), HtmlReport.Build(report));
-        interactive.Table($"comparison (test {MetricLabel(metric)})", summary.Select(s => (s.Loss, $"{Trainer.Show(metric, s.Value)}   final train loss {s.TrainLoss:F4}   {s.Seconds:F1}s")).ToList());
-        interactive.Info($"report: {Path.Combine(dir, "report.html")}");
-        return 0;
-    }
-
-    /// <summary>
-    /// The comparison's warnings, phrased from what was measured: the generic advice against a regression loss on
-    /// class labels is replaced by what this run showed, so the report never contradicts its own winner.
-    /// </summary>
-    private static List<string> CompareWarnings(List<(string Loss, TrainResult R, LossChoice L)> results, string metric, bool higherBetter)
-    {
-        var warnings = results.SelectMany(x => x.L.Warnings).Where(w => !w.Contains(" on class labels")).Distinct().ToList();
-        var regressionOnLabels = results.Where(x => x.L.Warnings.Any(w => w.Contains(" on class labels"))).ToList();
-        var proper = results.Except(regressionOnLabels).ToList();
-        if (regressionOnLabels.Count == 0 || proper.Count == 0) return warnings;
-        var bestProper = higherBetter ? proper.MaxBy(x => x.R.Test.Main.Value) : proper.MinBy(x => x.R.Test.Main.Value);
-        foreach (var x in regressionOnLabels)
-        {
-            double a = x.R.Test.Main.Value, b = bestProper.R.Test.Main.Value;
-            bool won = higherBetter ? a >= b : a <= b;
-            warnings.Add(won
-                ? $"{x.Loss} on class labels reached test {MetricLabel(metric)} {Trainer.Show(metric, a)}, level with or above {bestProper.Loss}'s {Trainer.Show(metric, b)} on this data; cross-entropy's usual advantage is faster training and better-calibrated probabilities, which one test figure does not show (compare the validation curves)."
-                : $"{x.Loss} on class labels reached test {MetricLabel(metric)} {Trainer.Show(metric, a)} against {bestProper.Loss}'s {Trainer.Show(metric, b)}: as expected, a regression loss on labels trains worse than a classification loss.");
-        }
-        return warnings;
-    }
-
     private static (TrainConfig Config, Sequential Model, Preprocessing Prep) LoadRun(string run)
     {
         var c = RunFolder.ReadConfig(run);
@@ -390,6 +297,7 @@ public static class Commands
         var e = Evaluation.Run(model, loss, p, p.XTest, p.YTest);
         output.Info($"evaluating {run} on {data ?? "its test split"} ({p.XTest.Size(0)} rows)");
         ShowTest(output, p, e);
+        Baselines.ShowForEval(output, run, model, e, p, loss, data == null ? "test" : "these rows");
         return 0;
     }
 

@@ -18,6 +18,8 @@ public sealed class Output
 {
     public bool Interactive { get; }
     public bool Quiet { get; init; }
+    /// <summary>Where a training run's progress goes instead of this console (compare shows many runs in one display).</summary>
+    public IProgressSink? Sink { get; init; }
 
     public Output(bool? interactive = null)
     {
@@ -38,6 +40,7 @@ public sealed class Output
 
     public void WithProgress(Action<IProgressSink> body)
     {
+        if (Sink != null) { body(Sink); return; }
         if (!Interactive || Quiet) { body(new PlainSink(this)); return; }
         AnsiConsole.Progress()
             .AutoClear(true)

@@ -39,6 +39,7 @@ root.Subcommands.Add(Cli.CompareCommand());
 root.Subcommands.Add(Cli.EvalCommand());
 root.Subcommands.Add(Cli.PredictCommand());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

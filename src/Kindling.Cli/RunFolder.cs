@@ -53,6 +53,12 @@ public static class RunFolder
             if (new FileInfo(path).Length > 64 << 20) throw new FormatException("larger than 64 MB; not a Kindling config.");
             return JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), TrainConfig.Json) ?? throw new FormatException("holds null instead of a config object.");
         });
+        if (c.ResolvedTask == "language_model")
+        {
+            if (c.Data is null || c.Model is not ("gpt" or "lstm") || c.Given is null) throw Bad(path, "a language-model run needs \"data\", \"model\" (gpt or lstm) and \"given\".");
+            try { return LanguageModelRun.Resolve(c); }
+            catch (UserError e) { throw Bad(path, "holds an invalid setting: " + e.Message); }
+        }
         string? problem = null;
         if (c.Data is null || c.Target is null || c.Categorical is null || c.Drop is null || c.Hidden is null || c.Missing is null || c.Optimizer is null
             || c.Activation is null || c.Scheduler is null || c.Task is null || c.Loss is null || c.ClassWeights is null || c.Scale is null)
@@ -81,6 +87,8 @@ public static class RunFolder
     /// <summary>Builds the run's model from its config and loads model.safetensors into it (names, shapes and finite values checked).</summary>
     public static Sequential ReadModel(string run, TrainConfig c, string file = "model.safetensors")
     {
+        if (c.ResolvedTask == "language_model")
+            throw new UserError($"'{run}' holds a language model ({c.Model}): continue a text with `kindling generate {run} --prompt ...`; its test figures are in test_metrics.json.");
         var path = Path.Combine(run, file);
         RequireFile(path, file);
         var (model, _) = ModelFactory.Build(c.FeatureNames!.Length, c.Outputs, c);

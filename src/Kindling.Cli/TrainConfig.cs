@@ -45,6 +45,20 @@ public sealed record TrainConfig
     public string? Out { get; init; }
     public bool Overwrite { get; init; }
 
+    // Language models (--data shakespeare|FILE.txt, --model gpt|lstm); null = the model's default (LanguageModelRun.Resolve).
+    public int? Steps { get; init; }
+    public int? Warmup { get; init; }
+    public double? MinLr { get; init; }
+    public double? Clip { get; init; }
+    public int? EvalEvery { get; init; }
+    public int? Layers { get; init; }
+    public int? Heads { get; init; }
+    public int? Width { get; init; }
+    public int? Context { get; init; }
+    public string? Tokenizer { get; init; }
+    /// <summary>The options given on the command line (so a model's own defaults apply to the others).</summary>
+    public string[] Given { get; init; } = [];
+
     // Resolved at run time and recorded for eval/predict.
     public string? ResolvedTask { get; init; }
     public string? ResolvedLoss { get; init; }

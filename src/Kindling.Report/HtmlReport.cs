@@ -31,6 +31,13 @@ public sealed record ConfusionMatrix(int[,] Counts, IReadOnlyList<string> ClassN
 /// <param name="Time">Wall-clock training time.</param>
 public sealed record ComparisonRow(string Loss, double? FinalTrainLoss, double? FinalValidationLoss, double? Metric, TimeSpan? Time);
 
+/// <summary>
+/// The loss comparison over several seeds: a row per loss (first cell the loss name, the others preformatted figures
+/// such as "96.9 ± 0.4%"), and the index of the row that won a significance test, or null when no loss did — the "best"
+/// badge goes on that row only, never on the larger of two means that chance alone could have ordered.
+/// </summary>
+public sealed record SeedComparison(string Title, IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows, int? Winner, string? Note = null);
+
 /// <summary>Everything an HTML run report shows; empty parts are left out of the page.</summary>
 public sealed record ReportModel
 {
@@ -66,6 +73,9 @@ public sealed record ReportModel
 
     /// <summary>Header of the comparison metric column.</summary>
     public string ComparisonMetricName { get; init; } = "metric";
+
+    /// <summary>The comparison over seeds with intervals (<c>kindling compare</c>); null to omit.</summary>
+    public SeedComparison? SeedComparison { get; init; }
 
     /// <summary>Whether a larger comparison metric is better (true), smaller is better (false), or the best row should not be marked (null).</summary>
     public bool? ComparisonHigherIsBetter { get; init; }
@@ -154,6 +164,7 @@ public static class HtmlReport
         }
 
         if (model.FinalMetrics.Count > 0) FinalMetrics(sb, model.FinalMetrics);
+        if (model.SeedComparison is { } sc) SeedComparisonTable(sb, sc);
         foreach (var t in model.Tables) Table(sb, t);
         if (model.Confusion is { } cm) Confusion(sb, cm);
         if (model.Comparison.Count > 0) Comparison(sb, model);
@@ -283,6 +294,30 @@ public static class HtmlReport
             sb.Append(CultureInfo.InvariantCulture, $"<td class=\"num\">{total}</td><td class=\"num\">{recall}</td></tr>\n");
         }
         sb.Append("</tbody>\n</table>\n</div>\n</section>\n");
+    }
+
+    private static void SeedComparisonTable(StringBuilder sb, SeedComparison t)
+    {
+        if (t.Winner is { } w && (w < 0 || w >= t.Rows.Count)) throw new ArgumentException($"seed comparison: winner row {w} of {t.Rows.Count}");
+        Section(sb, "comparison", t.Title);
+        sb.Append("<div class=\"scroll\">\n<table class=\"comparison\">\n<thead><tr>");
+        for (int j = 0; j < t.Header.Count; j++) sb.Append(j == 0 ? "<th>" : "<th class=\"num\">").Append(Markup.Escape(t.Header[j])).Append("</th>");
+        sb.Append("</tr></thead>\n<tbody>\n");
+        for (int i = 0; i < t.Rows.Count; i++)
+        {
+            var r = t.Rows[i];
+            sb.Append(i == t.Winner ? "<tr class=\"best\">" : "<tr>");
+            for (int j = 0; j < r.Count; j++)
+            {
+                sb.Append(j == 0 ? "<td>" : "<td class=\"num\">").Append(Markup.Escape(r[j]));
+                if (j == 0 && i == t.Winner) sb.Append("<span class=\"badge\">best</span>");
+                sb.Append("</td>");
+            }
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</tbody>\n</table>\n</div>\n");
+        if (t.Note != null) sb.Append("<p class=\"note\">").Append(Markup.Escape(t.Note)).Append("</p>\n");
+        sb.Append("</section>\n");
     }
 
     private static void Comparison(StringBuilder sb, ReportModel model)

@@ -11,7 +11,11 @@ namespace Kindling.Report;
 /// <param name="Dashed">Draws the line dashed, so e.g. validation can be told from training without relying on colour alone.</param>
 /// <param name="Markers">Draws each point as a dot without connecting lines (a scatter plot, e.g. predicted vs actual); the
 /// values are then on a <c>&lt;g class="markers"&gt;</c> element's <c>data-x</c>/<c>data-y</c>.</param>
-public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, string? Color = null, bool Dashed = false, bool Markers = false);
+/// <param name="Lower">With <paramref name="Upper"/>: a shaded band around the line (e.g. mean ± one standard deviation
+/// across seeds), one value per point; drawn under the line as a <c>&lt;polygon class="band"&gt;</c>.</param>
+/// <param name="Upper">The band's upper edge.</param>
+public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, string? Color = null, bool Dashed = false, bool Markers = false,
+    IReadOnlyList<double>? Lower = null, IReadOnlyList<double>? Upper = null);
 
 /// <summary>
 /// Dependency-free SVG charts for run reports. The output is deterministic, self-contained (no ids, no CSS,
@@ -68,6 +72,8 @@ public static class SvgPlot
             ArgumentNullException.ThrowIfNull(s.Y);
             if (s.X.Count != s.Y.Count)
                 throw new ArgumentException($"series '{s.Name}' has {s.X.Count} x values but {s.Y.Count} y values", nameof(series));
+            if ((s.Lower == null) != (s.Upper == null) || s.Lower != null && (s.Lower.Count != s.X.Count || s.Upper!.Count != s.X.Count))
+                throw new ArgumentException($"series '{s.Name}': a band needs Lower and Upper with one value per point ({s.X.Count})", nameof(series));
         }
 
         bool Usable(double x, double y) => double.IsFinite(x) && double.IsFinite(y) && (!logY || y > 0);
@@ -82,6 +88,10 @@ public static class SvgPlot
                 xMin = Math.Min(xMin, x); xMax = Math.Max(xMax, x);
                 yMin = Math.Min(yMin, y); yMax = Math.Max(yMax, y);
                 xAllIntegers &= x == Math.Floor(x);
+                if (s.Lower != null && Usable(x, s.Lower[i]) && Usable(x, s.Upper![i]))
+                {
+                    yMin = Math.Min(yMin, s.Lower[i]); yMax = Math.Max(yMax, s.Upper[i]);
+                }
             }
 
         var sb = new StringBuilder(8192);
@@ -136,6 +146,16 @@ public static class SvgPlot
             for (int i = 0; i < s.X.Count; i++) if (Usable(s.X[i], s.Y[i])) usable++;
 
             sb.Append(CultureInfo.InvariantCulture, $"""<g class="series" data-name="{name}"><title>{name}</title>""").Append('\n');
+            if (s.Lower != null)
+            {
+                // The band: upper edge left to right, then the lower edge back, over the points where both are drawable.
+                var idx = Enumerable.Range(0, s.X.Count).Where(i => Usable(s.X[i], s.Y[i]) && Usable(s.X[i], s.Lower[i]) && Usable(s.X[i], s.Upper![i])).ToList();
+                if (idx.Count > 1)
+                {
+                    var poly = string.Join(" ", idx.Select(i => F(Px(s.X[i])) + "," + F(Py(s.Upper![i]))).Concat(idx.AsEnumerable().Reverse().Select(i => F(Px(s.X[i])) + "," + F(Py(s.Lower[i])))));
+                    sb.Append(CultureInfo.InvariantCulture, $"""<polygon class="band" data-band="{name}" data-lower="{string.Join(' ', idx.Select(i => R(s.Lower[i])))}" data-upper="{string.Join(' ', idx.Select(i => R(s.Upper![i])))}" points="{poly}" fill="{color}" fill-opacity="0.15" stroke="none"/>""").Append('\n');
+                }
+            }
             int start = 0;
             while (start < s.X.Count)
             {

@@ -88,34 +88,40 @@ public sealed partial class Tensor
         return st;
     }
 
-    private static Tensor ArithRaw(BinaryOp op, Tensor a, Tensor b, string name)
+    private static Tensor ArithRaw<TOp>(Tensor a, Tensor b) where TOp : IBinaryOp
     {
+        string name = TOp.Name;
         RefuseUInt8(a, name); RefuseUInt8(b, name);
         var dt = Promote(a.DType, b.DType);
         if (dt == DType.Bool) dt = DType.Int64;
-        if (dt == DType.Int64 && op is BinaryOp.Div or BinaryOp.Pow)
+        if (dt == DType.Int64 && typeof(TOp) == typeof(DivOperator) || dt == DType.Int64 && typeof(TOp) == typeof(PowOperator))
             throw new ArgumentException($"{name}: integer tensors ({ShapeStr(a.Dims)} and {ShapeStr(b.Dims)}) are not supported; convert to float first with .ToFloat32().");
         return dt switch
         {
-            DType.Float32 => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<float>(op, x, z, y, oa, la, ob, lb, oy), dt),
-            DType.Float64 => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => Row<double>(op, x, z, y, oa, la, ob, lb, oy), dt),
-            _ => BinaryRaw(a, b, name, dt, (x, z, y, oa, la, ob, lb, oy) => RowInt(op, x, z, y, oa, la, ob, lb, oy), dt),
+            DType.Float32 => BinaryRaw(a, b, name, dt, Row<float>, dt),
+            DType.Float64 => BinaryRaw(a, b, name, dt, Row<double>, dt),
+            _ => BinaryRaw(a, b, name, dt, Row<long>, dt),
         };
 
-        static void Row<T>(BinaryOp op, Tensor x, Tensor z, Tensor y, int oa, int la, int ob, int lb, int oy) where T : unmanaged, IFloatingPointIeee754<T>
+        static void Row<T>(Tensor x, Tensor z, Tensor y, int oa, int la, int ob, int lb, int oy) where T : unmanaged
         {
             int len = Math.Max(la, lb);
-            var ya = new Span<T>((T[])y.Storage.Data, y.Offset + oy, len);
-            var sa = new ReadOnlySpan<T>((T[])x.Storage.Data, x.Offset + oa, la);
-            var sb = new ReadOnlySpan<T>((T[])z.Storage.Data, z.Offset + ob, lb);
-            if (op == BinaryOp.Pow) Elementwise.Pow(sa, sb, ya); else Elementwise.Binary(op, sa, sb, ya);
+            Simd.Map<TOp, T>(new ReadOnlySpan<T>((T[])x.Storage.Data, x.Offset + oa, la), new ReadOnlySpan<T>((T[])z.Storage.Data, z.Offset + ob, lb),
+                new Span<T>((T[])y.Storage.Data, y.Offset + oy, len));
         }
-        static void RowInt(BinaryOp op, Tensor x, Tensor z, Tensor y, int oa, int la, int ob, int lb, int oy)
-        {
-            int len = Math.Max(la, lb);
-            Elementwise.Binary(op, new ReadOnlySpan<long>((long[])x.Storage.Data, x.Offset + oa, la),
-                new ReadOnlySpan<long>((long[])z.Storage.Data, z.Offset + ob, lb), new Span<long>((long[])y.Storage.Data, y.Offset + oy, len));
-        }
+    }
+
+    /// <summary>Runs binary op <typeparamref name="TOp"/> with broadcasting and records its derivative row.</summary>
+    private static Tensor Binary<TOp>(Tensor a, Tensor b) where TOp : IBinaryOp
+    {
+        var y = ArithRaw<TOp>(a, b);
+        return Autograd.Record(y, NodeName<TOp>.Value, [a, b], Derivatives.Rule<TOp, BinarySaved>(new BinarySaved(a, b, y)), a, b, y);
+    }
+
+    /// <summary>"add" → "AddBackward": PyTorch's grad_fn naming, computed once per op.</summary>
+    private static class NodeName<TOp> where TOp : IBinaryOp
+    {
+        public static readonly string Value = char.ToUpperInvariant(TOp.Name[0]) + TOp.Name[1..] + "Backward";
     }
 
     private static Tensor CompareRaw(CompareOp op, Tensor a, Tensor b, string name)
@@ -141,59 +147,33 @@ public sealed partial class Tensor
     // ---------------------------------------------------------------- arithmetic with autograd
 
     /// <summary>a + b with broadcasting.</summary>
-    public static Tensor Add(Tensor a, Tensor b)
-    {
-        var y = ArithRaw(BinaryOp.Add, a, b, "add");
-        return Autograd.Record(y, "AddBackward", [a, b], Derivatives.Add(a.Dims, b.Dims));
-    }
+    public static Tensor Add(Tensor a, Tensor b) => Binary<AddOperator>(a, b);
 
     /// <summary>a − b with broadcasting.</summary>
-    public static Tensor Sub(Tensor a, Tensor b)
-    {
-        var y = ArithRaw(BinaryOp.Sub, a, b, "sub");
-        return Autograd.Record(y, "SubBackward", [a, b], Derivatives.Sub(a.Dims, b.Dims));
-    }
+    public static Tensor Sub(Tensor a, Tensor b) => Binary<SubOperator>(a, b);
 
     /// <summary>a · b elementwise with broadcasting.</summary>
-    public static Tensor Mul(Tensor a, Tensor b)
-    {
-        var y = ArithRaw(BinaryOp.Mul, a, b, "mul");
-        return Autograd.Record(y, "MulBackward", [a, b], Derivatives.Mul(a, b), a, b);
-    }
+    public static Tensor Mul(Tensor a, Tensor b) => Binary<MulOperator>(a, b);
 
     /// <summary>a / b elementwise with broadcasting (float only).</summary>
-    public static Tensor Div(Tensor a, Tensor b)
-    {
-        var y = ArithRaw(BinaryOp.Div, a, b, "div");
-        return Autograd.Record(y, "DivBackward", [a, b], Derivatives.Div(a, b, y), a, b, y);
-    }
+    public static Tensor Div(Tensor a, Tensor b) => Binary<DivOperator>(a, b);
 
     /// <summary>a raised to b elementwise with broadcasting (float only).</summary>
-    public static Tensor Pow(Tensor a, Tensor b)
-    {
-        var y = ArithRaw(BinaryOp.Pow, a, b, "pow");
-        return Autograd.Record(y, "PowBackward", [a, b], Derivatives.Pow(a, b, y), a, b, y);
-    }
+    public static Tensor Pow(Tensor a, Tensor b) => Binary<PowOperator>(a, b);
 
     /// <summary>x raised to a scalar power.</summary>
     public Tensor Pow(double exponent)
     {
         RequireFloat("pow");
-        var y = ArithRaw(BinaryOp.Pow, this, ScalarLike(exponent), "pow");
+        var y = ArithRaw<PowOperator>(this, ScalarLike(exponent));
         return Autograd.Record(y, "PowBackward", [this], Derivatives.PowScalar(this, exponent), this);
     }
 
     /// <summary>Elementwise maximum (NaN propagates); at ties the gradient is split evenly, as in PyTorch.</summary>
-    public static Tensor Maximum(Tensor a, Tensor b) => MinMax(a, b, BinaryOp.Max, "maximum");
+    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>(a, b);
 
     /// <summary>Elementwise minimum (NaN propagates); at ties the gradient is split evenly, as in PyTorch.</summary>
-    public static Tensor Minimum(Tensor a, Tensor b) => MinMax(a, b, BinaryOp.Min, "minimum");
-
-    private static Tensor MinMax(Tensor a, Tensor b, BinaryOp op, string name)
-    {
-        var y = ArithRaw(op, a, b, name);
-        return Autograd.Record(y, name + "Backward", [a, b], Derivatives.MinMax(a, b, op == BinaryOp.Max), a, b);
-    }
+    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>(a, b);
 
     public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);
     public static Tensor operator -(Tensor a, Tensor b) => Sub(a, b);
@@ -256,68 +236,75 @@ public sealed partial class Tensor
 
     // ---------------------------------------------------------------- unary ops
 
-    private Tensor UnaryRaw(UnaryOp op, string name)
+    private Tensor UnaryRaw<TOp>(string name) where TOp : IUnaryOperator
     {
         RequireFloat(name);
         var x = Detach().Contiguous();
         var y = Uninit(Dims, DType);
-        if (DType == DType.Float32) Elementwise.Unary(op, (float[])x.Storage.Data, x.Offset, (float[])y.Storage.Data, 0, NumEl);
-        else Elementwise.Unary(op, (double[])x.Storage.Data, x.Offset, (double[])y.Storage.Data, 0, NumEl);
+        if (DType == DType.Float32) Elementwise.Unary<TOp, float>((float[])x.Storage.Data, x.Offset, (float[])y.Storage.Data, 0, NumEl);
+        else Elementwise.Unary<TOp, double>((double[])x.Storage.Data, x.Offset, (double[])y.Storage.Data, 0, NumEl);
         return y;
     }
 
-    private Tensor Unary(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad) =>
-        Unary(op, name, y => Derivatives.Unary(grad, this, y));
-
-    private Tensor Unary(UnaryOp op, string name, Func<Tensor, BackwardFn> backward)
+    /// <summary>
+    /// Runs elementwise op <typeparamref name="TOp"/> (one struct: forward at every SIMD width and its derivative) and
+    /// records its row of the derivative table. A new op is its operator file plus a one-line entry below.
+    /// </summary>
+    internal Tensor Unary<TOp>() where TOp : IPointwiseOp
     {
-        var y = UnaryRaw(op, name);
-        return Autograd.Record(y, name, [this], backward(y), this, y);
+        var y = UnaryRaw<TOp>(TOp.Name);
+        return Autograd.Record(y, UnaryName<TOp>.Value, [this], Derivatives.Pointwise<TOp>(this, y), this, y);
+    }
+
+    private static class UnaryName<TOp> where TOp : IPointwiseOp
+    {
+        public static readonly string Value = char.ToUpperInvariant(TOp.Name[0]) + TOp.Name[1..] + "Backward";
     }
 
     /// <summary>−x.</summary>
-    public Tensor Neg()
-    {
-        if (!IsFloatingPoint) return ArithRaw(BinaryOp.Sub, Scalar(0, DType.Int64), this, "neg");
-        return Unary(UnaryOp.Neg, "NegBackward", Derivatives.Neg);
-    }
+    public Tensor Neg() => IsFloatingPoint ? Unary<NegOperator>() : ArithRaw<SubOperator>(Scalar(0, DType.Int64), this);
     /// <summary>eˣ.</summary>
-    public Tensor Exp() => Unary(UnaryOp.Exp, "ExpBackward", Derivatives.Exp);
+    public Tensor Exp() => Unary<ExpOperator>();
     /// <summary>Natural logarithm.</summary>
-    public Tensor Log() => Unary(UnaryOp.Log, "LogBackward", Derivatives.Log);
+    public Tensor Log() => Unary<LogOperator>();
     /// <summary>log(1 + x), accurate for small x.</summary>
-    public Tensor Log1p() => Unary(UnaryOp.Log1p, "Log1pBackward", Derivatives.Log1p);
+    public Tensor Log1p() => Unary<Log1pOperator>();
     /// <summary>eˣ − 1, accurate for small x.</summary>
-    public Tensor Expm1() => Unary(UnaryOp.Expm1, "Expm1Backward", Derivatives.Expm1);
+    public Tensor Expm1() => Unary<Expm1Operator>();
     /// <summary>√x.</summary>
-    public Tensor Sqrt() => Unary(UnaryOp.Sqrt, "SqrtBackward", Derivatives.Sqrt);
+    public Tensor Sqrt() => Unary<SqrtOperator>();
     /// <summary>1/√x.</summary>
-    public Tensor Rsqrt() => Unary(UnaryOp.Rsqrt, "RsqrtBackward", Derivatives.Rsqrt);
+    public Tensor Rsqrt() => Unary<RsqrtOperator>();
     /// <summary>|x|; its gradient at 0 is 0, as in PyTorch.</summary>
-    public Tensor Abs() => Unary(UnaryOp.Abs, "AbsBackward", Derivatives.Abs);
+    public Tensor Abs() => Unary<AbsOperator>();
     /// <summary>−1, 0 or 1 (NaN stays NaN); zero gradient.</summary>
-    public Tensor Sign() => Unary(UnaryOp.Sign, "SignBackward", Derivatives.Sign);
+    public Tensor Sign() => Unary<SignOperator>();
     /// <summary>1 / (1 + e⁻ˣ), computed without overflow for either sign.</summary>
-    public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid, "SigmoidBackward", y => Derivatives.Saturating(false, this, y));
+    public Tensor Sigmoid() => Unary<SigmoidOperator>();
     /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh() => Unary(UnaryOp.Tanh, "TanhBackward", y => Derivatives.Saturating(true, this, y));
-
+    public Tensor Tanh() => Unary<TanhOperator>();
     /// <summary>max(x, 0); gradient 0 at 0, as in PyTorch.</summary>
-    public Tensor Relu() => Unary(UnaryOp.Relu, "ReluBackward", _ => Derivatives.Relu(this));
+    public Tensor Relu() => Unary<ReluOperator>();
     /// <summary>log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so it never overflows.</summary>
-    public Tensor Softplus() => Unary(UnaryOp.Softplus, "SoftplusBackward", Derivatives.Softplus);
+    public Tensor Softplus() => Unary<SoftplusOperator>();
     /// <summary>Gaussian error linear unit with the exact erf (PyTorch's default approximate='none'): x·Φ(x).</summary>
-    public Tensor Gelu() => Unary(UnaryOp.Gelu, "GeluBackward", Derivatives.Gelu);
+    public Tensor Gelu() => Unary<GeluOperator>();
     /// <summary>The error function.</summary>
-    public Tensor Erf() => Unary(UnaryOp.Erf, "ErfBackward", Derivatives.Erf);
+    public Tensor Erf() => Unary<ErfOperator>();
     /// <summary>x².</summary>
-    public Tensor Square() => Unary(UnaryOp.Square, "SquareBackward", Derivatives.Square);
+    public Tensor Square() => Unary<SquareOperator>();
     /// <summary>1/x.</summary>
-    public Tensor Reciprocal() => Unary(UnaryOp.Reciprocal, "ReciprocalBackward", Derivatives.Reciprocal);
+    public Tensor Reciprocal() => Unary<ReciprocalOperator>();
     /// <summary>sin x.</summary>
-    public Tensor Sin() => Unary(UnaryOp.Sin, "SinBackward", Derivatives.Sin);
+    public Tensor Sin() => Unary<SinOperator>();
     /// <summary>cos x.</summary>
-    public Tensor Cos() => Unary(UnaryOp.Cos, "CosBackward", Derivatives.Cos);
+    public Tensor Cos() => Unary<CosOperator>();
+    /// <summary>SiLU (swish): x·σ(x), one fused node.</summary>
+    public Tensor Silu() => Unary<SiluOperator>();
+    /// <summary>Hard swish (MobileNetV3, PyTorch's <c>F.hardswish</c>): x·min(max(x + 3, 0), 6)/6.</summary>
+    public Tensor Hardswish() => Unary<HardswishOperator>();
+    /// <summary>Mish (PyTorch's <c>F.mish</c>): x·tanh(softplus(x)).</summary>
+    public Tensor Mish() => Unary<MishOperator>();
 
     /// <summary>Clamps to [min, max] (either bound optional); the gradient passes where min ≤ x ≤ max, as in PyTorch.</summary>
     public Tensor Clamp(double? min = null, double? max = null)
@@ -342,8 +329,6 @@ public sealed partial class Tensor
     /// <summary>ELU: x for x &gt; 0, α(eˣ − 1) otherwise.</summary>
     public Tensor Elu(double alpha = 1.0) => Where(Gt(0), this, Clamp(max: 0).Expm1() * alpha);
 
-    /// <summary>SiLU (swish): x·σ(x).</summary>
-    public Tensor Silu() => this * Sigmoid();
 
     // ---------------------------------------------------------------- in-place (optimizers, initialisers)
 
@@ -362,7 +347,7 @@ public sealed partial class Tensor
     {
         CheckInPlace("AddInPlace");
         var o = alpha == 1 ? other.Detach() : other.Detach() * alpha;
-        var sum = ArithRaw(BinaryOp.Add, Detach(), o, "AddInPlace");
+        var sum = ArithRaw<AddOperator>(Detach(), o);
         if (!sum.Dims.AsSpan().SequenceEqual(Dims)) throw new ArgumentException($"AddInPlace: {other.ShapeString} does not broadcast to {ShapeString}.");
         CopyInto(sum, Detach());
         return this;
@@ -372,7 +357,7 @@ public sealed partial class Tensor
     public Tensor MulInPlace(double value)
     {
         CheckInPlace("MulInPlace");
-        CopyInto(ArithRaw(BinaryOp.Mul, Detach(), ScalarLike(value), "MulInPlace"), Detach());
+        CopyInto(ArithRaw<MulOperator>(Detach(), ScalarLike(value)), Detach());
         return this;
     }
 

@@ -14,6 +14,7 @@ public class AutogradTests
         ("reciprocal", x => x.Reciprocal(), true), ("sin", x => x.Sin(), false), ("cos", x => x.Cos(), false),
         ("pow2.5", x => x.Pow(2.5), true), ("clamp", x => x.Clamp(-0.5, 0.7), false), ("leaky", x => x.LeakyRelu(0.1), false),
         ("elu", x => x.Elu(), false), ("silu", x => x.Silu(), false),
+        ("hardswish", x => (x * 2.5).Hardswish(), false), ("mish", x => (x * 3).Mish(), false), ("sign", x => x.Sign() * x, false),
         ("sum", x => x.Sum(), false), ("sum1", x => x.Sum(1), false), ("sum0k", x => x.Sum(0, true), false), ("mean", x => x.Mean(), false),
         ("mean1", x => x.Mean(1), false), ("var", x => x.Var(), false), ("var0", x => x.Var(0, keepDim: true), false), ("std1", x => x.Std(1), false),
         ("prod1", x => x.Prod(1), false), ("max", x => x.Max(), false), ("max1", x => x.Max(1).Values, false), ("min0", x => x.Min(0, true).Values, false),

@@ -87,7 +87,7 @@ public class CliLossDataTests
         CliHarness.Ok("compare", "--data", data, "--target", "count", "--losses", "l1,smooth_l1", "--epochs", "2", "--out", outDir);
         Assert.Equal(new[] { "l1", "smooth_l1" }, CliHarness.Column(Path.Combine(outDir, "summary.csv"), "loss"));
         foreach (var l in new[] { "l1", "smooth_l1" })
-            Assert.Equal(l, CliHarness.Config(Path.Combine(outDir, l))["resolved_loss"]!.GetValue<string>());
+            Assert.Equal(l, CliHarness.Config(Path.Combine(outDir, l, "seed-42"))["resolved_loss"]!.GetValue<string>());
         Assert.False(Directory.Exists(Path.Combine(outDir, "mse"))); // not the default mse,l1,huber
     }
 

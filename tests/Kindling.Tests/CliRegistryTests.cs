@@ -25,7 +25,7 @@ public class CliRegistryTests
 
     [Theory]
     [InlineData("--optimizer", "adamax", "--optimizer 'adamax': use sgd, adam, adamw, rmsprop or adagrad.")]
-    [InlineData("--activation", "softsign", "--activation 'softsign': use relu, leaky_relu, elu, gelu, silu, tanh or sigmoid.")]
+    [InlineData("--activation", "softsign", "--activation 'softsign': use relu, leaky_relu, elu, gelu, silu, hardswish, mish, tanh or sigmoid.")]
     [InlineData("--scheduler", "cyclic", "--scheduler 'cyclic': use none, step, cosine, exponential, warmup, onecycle or plateau.")]
     [InlineData("--momentum", "-0.5", "--momentum must be a finite number ≥ 0, got -0.5.")]
     [InlineData("--loss", "ctc", "--loss ctc does not fit a classification task; use one of: cross_entropy, focal, nll, multi_margin, mse, l1, huber.")]

@@ -10,14 +10,14 @@ namespace Kindling.Tests;
 public sealed class IsaLevelCollection;
 
 /// <summary>
-/// Every kernel family at every SIMD level this CPU has (scalar, 256-bit, 512-bit), each checked against a float64
+/// Every kernel family at every SIMD level this CPU has (scalar, 128-bit, 256-bit, 512-bit), each checked against a float64
 /// reference computed here, and the elementwise operators checked to give the same bits at every level. A level the
 /// CPU lacks reports itself skipped.
 /// </summary>
 [Collection("Isa level")]
 public class IsaLevelTests
 {
-    public static TheoryData<int> Levels() => new(0, 256, 512);
+    public static TheoryData<int> Levels() => new(0, 128, 256, 512);
 
     private static IDisposable At(int level)
     {
@@ -53,10 +53,12 @@ public class IsaLevelTests
         if (Isa.Supported < IsaLevel.Vector512)
             Assert.Throws<ArgumentException>(() => Isa.Force(IsaLevel.Vector512));
         Assert.Equal(IsaLevel.Vector256, Isa.Parse(" V256 "));
+        Assert.Equal(IsaLevel.Vector128, Isa.Parse("v128"));
+        Assert.Contains(IsaLevel.Vector128, Isa.Available()); // every x86-64 and ARM64 CPU has 128-bit SIMD
         Assert.Null(Isa.Parse(""));
         var e = Assert.Throws<ArgumentException>(() => Isa.Parse("sse9"));
         Assert.Contains("KINDLING_ISA='sse9'", e.Message);
-        Assert.Contains("scalar, v256 or v512", e.Message);
+        Assert.Contains("scalar, v128, v256 or v512", e.Message);
     }
 
     [SkippableTheory]
@@ -148,9 +150,9 @@ public class IsaLevelTests
             var sig = t.Sigmoid().DenseData<float>();
             var tanh = t.Tanh().DenseData<float>();
             var add = (t + t).DenseData<float>();
-            var rb = new float[n]; Elementwise.ReluBackward<float>(x, g, rb);
-            var sb = new float[n]; Elementwise.SaturatingBackward<float>(false, sig, g, sb);
-            var tb = new float[n]; Elementwise.SaturatingBackward<float>(true, tanh, g, tb);
+            var rb = new float[n]; Simd.Grad<ReluOperator>(x, x, g, rb);
+            var sb = new float[n]; Simd.Grad<SigmoidOperator>(x, sig, g, sb);
+            var tb = new float[n]; Simd.Grad<TanhOperator>(x, tanh, g, tb);
             for (int i = 0; i < n; i++)
             {
                 double xi = x[i];
@@ -166,9 +168,9 @@ public class IsaLevelTests
             }
             // float64 goes through the same operators' float64 form.
             var xd = x.Select(v => (double)v).ToArray(); var gd = g.Select(v => (double)v).ToArray();
-            var rd = new double[n]; Elementwise.ReluBackward<double>(xd, gd, rd);
-            var sd = new double[n]; Elementwise.SaturatingBackward<double>(false, xd, gd, sd);
-            var td = new double[n]; Elementwise.SaturatingBackward<double>(true, xd, gd, td);
+            var rd = new double[n]; Simd.Grad<ReluOperator, double>(xd, xd, gd, rd);
+            var sd = new double[n]; Simd.Grad<SigmoidOperator, double>(xd, xd, gd, sd);
+            var td = new double[n]; Simd.Grad<TanhOperator, double>(xd, xd, gd, td);
             for (int i = 0; i < n; i++)
             {
                 Assert.Equal(xd[i] > 0 ? gd[i] : 0, rd[i]);
@@ -388,42 +390,35 @@ public class IsaLevelTests
     [MemberData(nameof(Levels))]
     public void PointwiseLossesForwardAndBackwardMatchFloat64(int level)
     {
-        var r = new Random(19);
         using var _ = At(level);
-        foreach (var kind in Enum.GetValues<PointwiseLoss>())
-            foreach (int n in new[] { 1, 9, 17, 1000, 1031 })
+        PointwiseLoss<MseLossOperator>(0.7, (d, p) => (d * d, 2 * d));
+        PointwiseLoss<L1LossOperator>(0.7, (d, p) => (Math.Abs(d), Math.Sign(d)));
+        PointwiseLoss<SmoothL1LossOperator>(0.7, (d, p) => (Math.Abs(d) < p ? 0.5 * d * d / p : Math.Abs(d) - 0.5 * p, Math.Clamp(d / p, -1, 1)));
+        PointwiseLoss<HuberLossOperator>(1.5, (d, p) => (Math.Abs(d) < p ? 0.5 * d * d : p * (Math.Abs(d) - 0.5 * p), Math.Clamp(d, -p, p)));
+    }
+
+    private static void PointwiseLoss<TLoss>(double p, Func<double, double, (double v, double dv)> exact) where TLoss : IPointwiseLoss
+    {
+        var r = new Random(19);
+        string kind = TLoss.Name;
+        foreach (int n in new[] { 1, 5, 9, 17, 1000, 1031 })
+        {
+            var x = Rand(r, n, -3, 3); var t = Rand(r, n, -3, 3);
+            var each = new float[n];
+            double total = PointwiseLossKernel.Forward<TLoss, float>(p, x, t, each);
+            float[] gx = new float[n], gt = new float[n];
+            PointwiseLossKernel.Backward<TLoss, float>(p, x, t, 0.5f, null, gx, gt);
+            double want = 0;
+            for (int i = 0; i < n; i++)
             {
-                double p = kind == PointwiseLoss.Huber ? 1.5 : 0.7;
-                var x = Rand(r, n, -3, 3); var t = Rand(r, n, -3, 3);
-                var each = new float[n];
-                double total = PointwiseLossKernel.Forward(kind, p, x, t, each);
-                float[] gx = new float[n], gt = new float[n];
-                PointwiseLossKernel.Backward(kind, p, x, t, 0.5f, null, gx, gt);
-                double want = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    double d = (double)x[i] - t[i], a = Math.Abs(d);
-                    double v = kind switch
-                    {
-                        PointwiseLoss.Mse => d * d,
-                        PointwiseLoss.L1 => a,
-                        PointwiseLoss.SmoothL1 => a < p ? 0.5 * d * d / p : a - 0.5 * p,
-                        _ => a < p ? 0.5 * d * d : p * (a - 0.5 * p),
-                    };
-                    double dv = kind switch
-                    {
-                        PointwiseLoss.Mse => 2 * d,
-                        PointwiseLoss.L1 => Math.Sign(d),
-                        PointwiseLoss.SmoothL1 => Math.Clamp(d / p, -1, 1),
-                        _ => Math.Clamp(d, -p, p),
-                    };
-                    want += v;
-                    Close(v, each[i], 1e-6, 1e-6, $"{kind}[{i}] at {Isa.Level}");
-                    Close(0.5 * dv, gx[i], 1e-6, 1e-6, $"{kind}'[{i}] wrt input");
-                    Close(-0.5 * dv, gt[i], 1e-6, 1e-6, $"{kind}'[{i}] wrt target");
-                }
-                Close(want, total, 1e-6, 1e-5, $"{kind} sum n={n}");
+                var (v, dv) = exact((double)x[i] - t[i], p);
+                want += v;
+                Close(v, each[i], 1e-6, 1e-6, $"{kind}[{i}] at {Isa.Level}");
+                Close(0.5 * dv, gx[i], 1e-6, 1e-6, $"{kind}'[{i}] wrt input");
+                Close(-0.5 * dv, gt[i], 1e-6, 1e-6, $"{kind}'[{i}] wrt target");
             }
+            Close(want, total, 1e-6, 1e-5, $"{kind} sum n={n}");
+        }
     }
 
     [SkippableTheory]

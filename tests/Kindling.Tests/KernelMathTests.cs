@@ -167,26 +167,36 @@ public class KernelMathTests
     }
 
     [Theory]
-    [InlineData((int)PointwiseLoss.Mse, 0.0)]
-    [InlineData((int)PointwiseLoss.L1, 0.0)]
-    [InlineData((int)PointwiseLoss.SmoothL1, 0.7)]
-    [InlineData((int)PointwiseLoss.SmoothL1, 0.0)]
-    [InlineData((int)PointwiseLoss.Huber, 1.3)]
-    public void PointwiseFloatPathMatchesDouble(int kindId, double p)
+    [InlineData("mse", 0.0)]
+    [InlineData("l1", 0.0)]
+    [InlineData("smooth_l1", 0.7)]
+    [InlineData("smooth_l1", 0.0)]
+    [InlineData("huber", 1.3)]
+    public void PointwiseFloatPathMatchesDouble(string kind, double p)
     {
-        var kind = (PointwiseLoss)kindId;
+        switch (kind)
+        {
+            case "mse": FloatMatchesDouble<MseLossOperator>(p); break;
+            case "l1": FloatMatchesDouble<L1LossOperator>(p); break;
+            case "smooth_l1": FloatMatchesDouble<SmoothL1LossOperator>(p); break;
+            default: FloatMatchesDouble<HuberLossOperator>(p); break;
+        }
+    }
+
+    private static void FloatMatchesDouble<TLoss>(double p) where TLoss : IPointwiseLoss
+    {
         int n = 1000 + 9;
         var (x, t) = Inputs(n, false);
         x[60] = t[60] = 2.5f; x[61] = 1; t[61] = 1 - (float)p;
         double[] D(float[] a) => a.Select(v => (double)v).ToArray();
         var o = new float[n]; var oD = new double[n];
-        double tot = PointwiseLossKernel.Forward(kind, p, x, t, o);
-        double totD = PointwiseLossKernel.Forward(kind, p, D(x), D(t), oD);
+        double tot = PointwiseLossKernel.Forward<TLoss, float>(p, x, t, o);
+        double totD = PointwiseLossKernel.Forward<TLoss, double>(p, D(x), D(t), oD);
         Assert.True(Close(tot, totD, 1e-6), $"{tot} vs {totD}");
         for (int i = 0; i < n; i++) Assert.True(Close(o[i], oD[i], 1e-6), $"loss[{i}] {o[i]:R} vs {oD[i]:R}");
         var gx = new float[n]; var gt = new float[n]; var gxD = new double[n]; var gtD = new double[n];
-        PointwiseLossKernel.Backward(kind, p, x, t, 0.25f, null, gx, gt);
-        PointwiseLossKernel.Backward(kind, p, D(x), D(t), 0.25, null, gxD, gtD);
+        PointwiseLossKernel.Backward<TLoss, float>(p, x, t, 0.25f, null, gx, gt);
+        PointwiseLossKernel.Backward<TLoss, double>(p, D(x), D(t), 0.25, null, gxD, gtD);
         for (int i = 0; i < n; i++)
         {
             Assert.True(Close(gx[i], gxD[i], 1e-6), $"gx[{i}] {gx[i]:R} vs {gxD[i]:R}");

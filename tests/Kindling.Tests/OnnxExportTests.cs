@@ -66,6 +66,8 @@ public class OnnxExportTests
         "ELU" => new ELU(0.7),
         "GELU" => new GELU(),
         "SiLU" => new SiLU(),
+        "Hardswish" => new Hardswish(),
+        "Mish" => new Mish(),
         "Sigmoid" => new Sigmoid(),
         "Tanh" => new Tanh(),
         "Softmax" => new Softmax(),
@@ -80,6 +82,8 @@ public class OnnxExportTests
     [InlineData("ELU")]
     [InlineData("GELU")]
     [InlineData("SiLU")]
+    [InlineData("Hardswish")]
+    [InlineData("Mish")]
     [InlineData("Sigmoid")]
     [InlineData("Tanh")]
     [InlineData("Softmax")]

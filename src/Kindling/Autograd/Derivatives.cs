@@ -5,25 +5,77 @@ using Kindling.Kernels;
 namespace Kindling;
 
 /// <summary>
-/// The table of derivatives (PyTorch's <c>derivatives.yaml</c>, tinygrad's <c>gradient.py</c>): the backward of every
-/// tensor operation, in the order of the operations' files (Tensor.cs, Tensor.Creation.cs, Tensor.Elementwise.cs,
+/// The backward of one op, as a row of the derivative table keyed by the op's type (tinygrad's <c>gradient.py</c> keys
+/// its rules by op): maps the output's gradient g and the op's explicit saved state to its inputs' gradients, delivered
+/// through a <see cref="GradSink"/> (the engine accumulates). Elementwise ops are rows through
+/// <see cref="Derivatives.Pointwise{TOp}"/>, binary ops implement it in their operator file, fused ops (losses,
+/// convolution, pooling, CTC) beside their kernels with a <c>record</c> of what they saved.
+/// </summary>
+internal interface IDerivativeRule<TSaved>
+{
+    static abstract void Backward(Tensor g, GradSink sink, TSaved saved);
+}
+
+/// <summary>A fused op's backward over its saved record (see <see cref="Derivatives.Fused{TSaved}(TSaved, FusedRule{TSaved})"/>).</summary>
+internal delegate void FusedRule<in TSaved>(Tensor g, GradSink sink, TSaved saved);
+
+/// <summary>What an elementwise op's backward reads: its input and output.</summary>
+internal readonly record struct UnarySaved(Tensor X, Tensor Y);
+
+/// <summary>What a binary op's backward reads: both inputs (their shapes undo broadcasting) and the output.</summary>
+internal readonly record struct BinarySaved(Tensor A, Tensor B, Tensor Y);
+
+/// <summary>
+/// The table of derivatives (PyTorch's <c>derivatives.yaml</c>, tinygrad's <c>gradient.py</c>), keyed by the op's type:
+/// <see cref="Rule{TRule, TSaved}"/> turns a rule type and its saved state into the node's backward. Elementwise ops
+/// (<c>Kernels/Operators/*Operator.cs</c>) carry their own derivative at every SIMD width and run through
+/// <see cref="Pointwise{TOp}"/>; binary ops carry a tensor-level rule (<see cref="IBinaryOp"/>). The rows below are the
+/// remaining tensor operations, in the order of their files (Tensor.cs, Tensor.Creation.cs, Tensor.Elementwise.cs,
 /// Tensor.Reductions.cs, Tensor.Views.cs, Tensor.Indexing.cs, Tensor.Linalg.cs) and then the fused layer
 /// <c>Functional.Linear</c>. An operation computes its output and records one of these with
-/// <c>Autograd.Record(y, name, inputs, Derivatives.X(...), saved...)</c>; each entry maps the output's gradient g to
-/// the inputs' gradients and hands them to the engine through a <see cref="GradSink"/>, which accumulates.
+/// <c>Autograd.Record(y, name, inputs, Derivatives.X(...), saved...)</c>.
 /// </summary>
 /// <remarks>
 /// <para>Notation: g is the gradient of the output; x, y the input and output (read through <c>Detach</c>, so no
 /// graph is recorded); broadcast inputs get g summed back to their shape (<see cref="Tensor.SumTo"/>).</para>
-/// <para><b>Not here, by design:</b> the fused backward of each loss stays beside its forward in
-/// <c>NN/Functional</c> (Classification.cs, Regression.cs, Margin.cs, InformationTheory.cs, Ctc.cs): those kernels
-/// share the forward's saved row statistics (row maxima, inverse sums) and are one formula each with their loss.
-/// Likewise the convolution, pooling, unfold and normalisation layers in <c>NN/Functional</c> and
-/// <c>Kindling.Distributed</c>'s SyncBatchNorm keep their fused backward with their forward kernels. All of them
-/// deliver through the same <see cref="GradSink"/>.</para>
+/// <para>Fused ops (cross-entropy, BCE, the regression losses, convolution, pooling, CTC) keep their rule beside their
+/// kernels in <c>NN/Functional</c>, as an <see cref="IDerivativeRule{TSaved}"/> with a record of saved state where they
+/// have been converted; all deliver through the same <see cref="GradSink"/>.</para>
 /// </remarks>
 internal static class Derivatives
 {
+    /// <summary>The row for rule <typeparamref name="TRule"/>: the node's backward closes over the saved record only.</summary>
+    internal static BackwardFn Rule<TRule, TSaved>(TSaved saved) where TRule : IDerivativeRule<TSaved> =>
+        (g, s) => TRule.Backward(g, s, saved);
+
+    /// <summary>
+    /// A fused op's row (losses, convolution, pooling, CTC): its explicit saved record and a <c>static</c> rule over it —
+    /// the compiler rejects a static lambda that captures anything, so what backward reads is exactly the record.
+    /// </summary>
+    internal static BackwardFn Fused<TSaved>(TSaved saved, FusedRule<TSaved> rule) => (g, s) => rule(g, s, saved);
+
+    /// <summary>A fused op's row whose rule returns one gradient per input (null where none); the engine adds each.</summary>
+    internal static BackwardFn Fused<TSaved>(TSaved saved, Func<Tensor, TSaved, Tensor?[]> rule) => (g, s) =>
+    {
+        var r = rule(g, saved);
+        for (int i = 0; i < r.Length; i++) s.Add(i, r[i]);
+    };
+
+    /// <summary>An elementwise op's row: ∂x = TOp.Grad(x, y, g) in one kernel pass at the current SIMD level.</summary>
+    internal static BackwardFn Pointwise<TOp>(Tensor x, Tensor y) where TOp : IUnaryDerivative =>
+        Rule<PointwiseRule<TOp>, UnarySaved>(new UnarySaved(x, y));
+
+    private readonly struct PointwiseRule<TOp> : IDerivativeRule<UnarySaved> where TOp : IUnaryDerivative
+    {
+        public static void Backward(Tensor g, GradSink s, UnarySaved saved) => Fused(s, saved.X, g, (dst, gc) =>
+        {
+            var xc = saved.X.Detach().Contiguous();
+            var yc = saved.Y.Detach().Contiguous();
+            if (xc.DType == DType.Float32) Simd.Grad<TOp>(xc.F32Span, yc.F32Span, gc.F32Span, dst.F32Span);
+            else Simd.Grad<TOp, double>(xc.F64Span, yc.F64Span, gc.F64Span, dst.F64Span);
+        });
+    }
+
     // ================================================================ Tensor.cs, Tensor.Creation.cs
 
     /// <summary>contiguous, clone: ∂x = g.</summary>
@@ -34,54 +86,18 @@ internal static class Derivatives
 
     // ================================================================ Tensor.Elementwise.cs: binary
 
-    /// <summary>a + b: ∂a = g, ∂b = g.</summary>
-    internal static BackwardFn Add(int[] sa, int[] sb) => (g, s) =>
-    {
-        if (s.Needs(0)) s.Add(0, g.SumTo(sa));
-        if (s.Needs(1)) s.Add(1, g.SumTo(sb));
-    };
-
-    /// <summary>a − b: ∂a = g, ∂b = −g.</summary>
-    internal static BackwardFn Sub(int[] sa, int[] sb) => (g, s) =>
-    {
-        if (s.Needs(0)) s.Add(0, g.SumTo(sa));
-        if (s.Needs(1)) s.Add(1, (-g).SumTo(sb));
-    };
-
-    /// <summary>a · b: ∂a = g·b, ∂b = g·a.</summary>
-    internal static BackwardFn Mul(Tensor a, Tensor b) => (g, s) =>
-    {
-        if (s.Needs(0)) s.Add(0, (g * b.Detach()).SumTo(a.Dims));
-        if (s.Needs(1)) s.Add(1, (g * a.Detach()).SumTo(b.Dims));
-    };
-
-    /// <summary>a / b: ∂a = g / b, ∂b = −g·y / b.</summary>
-    internal static BackwardFn Div(Tensor a, Tensor b, Tensor y) => (g, s) =>
-    {
-        if (s.Needs(0)) s.Add(0, (g / b.Detach()).SumTo(a.Dims));
-        if (s.Needs(1)) s.Add(1, (-g * y.Detach() / b.Detach()).SumTo(b.Dims));
-    };
-
-    /// <summary>aᵇ: ∂a = g·b·a^(b−1), ∂b = g·y·log a, defined as 0 where a = 0 (PyTorch: the limit for b &gt; 0).</summary>
-    internal static BackwardFn Pow(Tensor a, Tensor b, Tensor y) => (g, s) =>
-    {
-        Tensor ad = a.Detach(), bd = b.Detach();
-        if (s.Needs(0)) s.Add(0, (g * bd * Tensor.Pow(ad, bd - 1)).SumTo(a.Dims));
-        if (s.Needs(1)) s.Add(1, Tensor.Where(ad.Eq(0), Tensor.ZerosLike(y), g * y.Detach() * ad.Log()).SumTo(b.Dims));
-    };
-
     /// <summary>xᵖ for a scalar p: ∂x = g·p·x^(p−1).</summary>
     internal static BackwardFn PowScalar(Tensor x, double p) => (g, s) => s.Add(0, g * p * x.Detach().Pow(p - 1));
 
     /// <summary>maximum/minimum(a, b): g goes to the winner; at ties it is split evenly, as in PyTorch.</summary>
-    internal static BackwardFn MinMax(Tensor a, Tensor b, bool max) => (g, s) =>
+    internal static void MinMax(Tensor g, GradSink s, BinarySaved saved, bool max)
     {
-        Tensor ad = a.Detach(), bd = b.Detach();
+        Tensor ad = saved.A.Detach(), bd = saved.B.Detach();
         var win = (max ? ad.Gt(bd) : ad.Lt(bd)).To(g.DType);
         var wa = win + ad.Eq(bd).To(g.DType) * 0.5;
-        if (s.Needs(0)) s.Add(0, (g * wa).SumTo(a.Dims));
-        if (s.Needs(1)) s.Add(1, (g * (1 - wa)).SumTo(b.Dims));
-    };
+        if (s.Needs(0)) s.Add(0, (g * wa).SumTo(saved.A.Dims));
+        if (s.Needs(1)) s.Add(1, (g * (1 - wa)).SumTo(saved.B.Dims));
+    }
 
     /// <summary>where(c, a, b): ∂a = g where c, ∂b = g elsewhere.</summary>
     internal static BackwardFn Where(Tensor condition, int[] sa, int[] sb) => (g, s) =>
@@ -99,53 +115,7 @@ internal static class Derivatives
         if (s.Needs(1)) s.Add(1, (g * xd / yd).SumTo(sy));
     };
 
-    // ================================================================ Tensor.Elementwise.cs: unary (g, x, y) → ∂x
-
-    /// <summary>A unary op whose ∂x = <paramref name="rule"/>(g, x, y).</summary>
-    internal static BackwardFn Unary(Func<Tensor, Tensor, Tensor, Tensor> rule, Tensor x, Tensor y) =>
-        (g, s) => s.Add(0, rule(g, x.Detach(), y.Detach()));
-
-    internal static Tensor Neg(Tensor g, Tensor x, Tensor y) => -g;
-    internal static Tensor Exp(Tensor g, Tensor x, Tensor y) => g * y;
-    internal static Tensor Log(Tensor g, Tensor x, Tensor y) => g / x;
-    internal static Tensor Log1p(Tensor g, Tensor x, Tensor y) => g / (x + 1);
-    internal static Tensor Expm1(Tensor g, Tensor x, Tensor y) => g * (y + 1);
-    internal static Tensor Sqrt(Tensor g, Tensor x, Tensor y) => g / (y * 2);
-    internal static Tensor Rsqrt(Tensor g, Tensor x, Tensor y) => g * y * y * y * -0.5;
-    /// <summary>|x|: g·sign(x), so 0 at 0 as in PyTorch.</summary>
-    internal static Tensor Abs(Tensor g, Tensor x, Tensor y) => g * x.Sign();
-    internal static Tensor Sign(Tensor g, Tensor x, Tensor y) => Tensor.ZerosLike(g);
-    /// <summary>softplus: g·σ(x).</summary>
-    internal static Tensor Softplus(Tensor g, Tensor x, Tensor y) => g * x.Sigmoid();
-    /// <summary>gelu (exact): g·(Φ(x) + x·φ(x)).</summary>
-    internal static Tensor Gelu(Tensor g, Tensor x, Tensor y)
-    {
-        var cdf = (x * (1 / Math.Sqrt(2))).Erf() * 0.5 + 0.5;
-        var pdf = (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
-        return g * (cdf + x * pdf);
-    }
-    /// <summary>erf: g·2/√π·e^(−x²).</summary>
-    internal static Tensor Erf(Tensor g, Tensor x, Tensor y) => g * (x * x * -1).Exp() * (2 / Math.Sqrt(Math.PI));
-    internal static Tensor Square(Tensor g, Tensor x, Tensor y) => g * x * 2;
-    internal static Tensor Reciprocal(Tensor g, Tensor x, Tensor y) => -g * y * y;
-    internal static Tensor Sin(Tensor g, Tensor x, Tensor y) => g * x.Cos();
-    internal static Tensor Cos(Tensor g, Tensor x, Tensor y) => -g * x.Sin();
-
-    /// <summary>relu: g where x &gt; 0, else 0 (0 at 0, as in PyTorch); one kernel pass into the engine's buffer.</summary>
-    internal static BackwardFn Relu(Tensor x) => (g, s) => Fused(s, x, g, (dst, gc) =>
-    {
-        var xc = x.Detach().Contiguous();
-        if (x.DType == DType.Float32) Elementwise.ReluBackward<float>(xc.F32Span, gc.F32Span, dst.F32Span);
-        else Elementwise.ReluBackward<double>(xc.F64Span, gc.F64Span, dst.F64Span);
-    });
-
-    /// <summary>sigmoid: g·y(1 − y); tanh: g·(1 − y²); one kernel pass into the engine's buffer.</summary>
-    internal static BackwardFn Saturating(bool tanh, Tensor x, Tensor y) => (g, s) => Fused(s, x, g, (dst, gc) =>
-    {
-        var yc = y.Detach().Contiguous();
-        if (y.DType == DType.Float32) Elementwise.SaturatingBackward<float>(tanh, yc.F32Span, gc.F32Span, dst.F32Span);
-        else Elementwise.SaturatingBackward<double>(tanh, yc.F64Span, gc.F64Span, dst.F64Span);
-    });
+    // ================================================================ Tensor.Elementwise.cs: composite
 
     /// <summary>clamp(x, min, max): g where min ≤ x ≤ max, as in PyTorch.</summary>
     internal static BackwardFn Clamp(Tensor x, double? min, double? max) => (g, s) =>

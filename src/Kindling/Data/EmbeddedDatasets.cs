@@ -8,7 +8,7 @@ namespace Kindling.Data;
 /// offline with no download. They are the copies distributed with scikit-learn (BSD-3-Clause); see
 /// <c>Data/Resources/CREDITS.md</c> for the original sources.
 /// </summary>
-public static class Datasets
+public static partial class Datasets
 {
     /// <summary>The names <see cref="Load"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["digits", "breast_cancer", "diabetes"];

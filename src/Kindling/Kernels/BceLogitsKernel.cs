@@ -130,6 +130,14 @@ internal static unsafe class BceLogitsKernel
         u = FastExp.Exp(-Vector256.Abs(x));
         return Vector256.MaxNative(-x, Vector256<float>.Zero) + FastLog.Log1p(u);
     }
+
+    /// <summary>softplus(−x) = max(−x, 0) + log1p(u), u = e^−|x| (4 lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> SoftplusNeg(Vector128<float> x, out Vector128<float> u)
+    {
+        u = FastExp.Exp(-Vector128.Abs(x));
+        return Vector128.MaxNative(-x, Vector128<float>.Zero) + FastLog.Log1p(u);
+    }
 }
 
 /// <summary>BCE-with-logits loss per element; W and Pw may be null.</summary>
@@ -147,6 +155,16 @@ internal unsafe struct BceForwardOperator : IIndexedOperator
         var l = Pw == null ? one : one + (Vector256.Load(Pw + i) - one) * tv;
         var v = (one - tv) * xv + l * sp;
         return W == null ? v : v * Vector256.Load(W + i);
+    }
+
+    public Vector128<float> Invoke128(int i)
+    {
+        var one = Vector128<float>.One;
+        var xv = Vector128.Load(X + i); var tv = Vector128.Load(T + i);
+        var sp = BceLogitsKernel.SoftplusNeg(xv, out _);
+        var l = Pw == null ? one : one + (Vector128.Load(Pw + i) - one) * tv;
+        var v = (one - tv) * xv + l * sp;
+        return W == null ? v : v * Vector128.Load(W + i);
     }
 
     public Vector512<float> Invoke512(int i)
@@ -187,6 +205,23 @@ internal unsafe struct BceBackwardOperator : IIndexedKernel
         {
             // σ(−x) = 1/(1 + e^x): u/(1 + u) for x ≥ 0, 1/(1 + u) for x < 0, with u = e^−|x| ≤ 1.
             var sig = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(xv, Vector256<float>.Zero), u, one) / (one + u);
+            (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
+        }
+        if (Gt != null) (g * (-xv + pwm1 * BceLogitsKernel.SoftplusNeg(xv, out _))).Store(Gt + i);
+    }
+
+    public void Invoke128(int i)
+    {
+        var one = Vector128<float>.One;
+        var g = GEach == null ? Vector128.Create(Scale) : Vector128.Load(GEach + i) * Vector128.Create(Scale);
+        if (W != null) g *= Vector128.Load(W + i);
+        var xv = Vector128.Load(X + i); var tv = Vector128.Load(T + i);
+        var pwm1 = Pw == null ? Vector128<float>.Zero : Vector128.Load(Pw + i) - one;
+        var u = FastExp.Exp(-Vector128.Abs(xv));
+        if (Gx != null)
+        {
+            // σ(−x) = 1/(1 + e^x): u/(1 + u) for x ≥ 0, 1/(1 + u) for x < 0, with u = e^−|x| ≤ 1.
+            var sig = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(xv, Vector128<float>.Zero), u, one) / (one + u);
             (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
         }
         if (Gt != null) (g * (-xv + pwm1 * BceLogitsKernel.SoftplusNeg(xv, out _))).Store(Gt + i);
@@ -237,6 +272,22 @@ internal unsafe struct BceForwardBackwardOperator : IIndexedOperator
         var l = Pw == null ? one : one + (pwv - one) * tv;
         var v = (one - tv) * xv + l * sp;
         return W == null ? v : v * Vector256.Load(W + i);
+    }
+
+    public Vector128<float> Invoke128(int i)
+    {
+        var one = Vector128<float>.One;
+        var xv = Vector128.Load(X + i); var tv = Vector128.Load(T + i);
+        var sp = BceLogitsKernel.SoftplusNeg(xv, out var u);
+        var pwv = Pw == null ? one : Vector128.Load(Pw + i);
+        var g = Vector128.Create(Scale);
+        if (W != null) g *= Vector128.Load(W + i);
+        var sig = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(xv, Vector128<float>.Zero), u, one) / (one + u);
+        var pwm1 = Pw == null ? Vector128<float>.Zero : pwv - one;
+        (g * ((one - tv) - (one + pwm1 * tv) * sig)).Store(Gx + i);
+        var l = Pw == null ? one : one + (pwv - one) * tv;
+        var v = (one - tv) * xv + l * sp;
+        return W == null ? v : v * Vector128.Load(W + i);
     }
 
     public Vector512<float> Invoke512(int i)

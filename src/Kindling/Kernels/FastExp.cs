@@ -89,6 +89,30 @@ internal static class FastExp
         return Vector256.ConditionalSelect(nan, x, p * s1 * s2);
     }
 
+    /// <summary>exp of 4 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> x)
+    {
+        var nan = ~Vector128.Equals(x, x);
+        x = Vector128.Min(Vector128.Create(Hi), Vector128.Max(Vector128.Create(Lo), x));
+        var j = Vector128.FusedMultiplyAdd(x, Vector128.Create(Log2e), Vector128.Create(Magic));
+        var fx = j - Vector128.Create(Magic);
+        var r = Vector128.FusedMultiplyAdd(fx, Vector128.Create(-C1), x);
+        r = Vector128.FusedMultiplyAdd(fx, Vector128.Create(-C2), r);
+        var p = Vector128.FusedMultiplyAdd(Vector128.Create(P0), r, Vector128.Create(P1));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P2));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P3));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P4));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P5));
+        p = Vector128.FusedMultiplyAdd(p, r * r, r) + Vector128<float>.One;
+        var e = j.AsInt32() - Vector128.Create(MagicBits);
+        var e1 = Vector128.ShiftRightArithmetic(e, 1);
+        var e2 = e - e1;
+        var s1 = Vector128.ShiftLeft(e1 + Vector128.Create(127), 23).AsSingle();
+        var s2 = Vector128.ShiftLeft(e2 + Vector128.Create(127), 23).AsSingle();
+        return Vector128.ConditionalSelect(nan, x, p * s1 * s2);
+    }
+
     /// <summary>exp over spans of T: the fast path for float, TensorPrimitives (exact to double rounding) for double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Exp<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, System.Numerics.IExponentialFunctions<T>
@@ -97,13 +121,4 @@ internal static class FastExp
             Exp(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
         else System.Numerics.Tensors.TensorPrimitives.Exp(x, y);
     }
-}
-
-/// <summary>exp as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
-internal readonly struct ExpOperator : IUnaryOperator
-{
-    public static double Invoke(double x) => Math.Exp(x);
-    public static float Invoke(float x) => FastExp.Scalar(x);
-    public static Vector256<float> Invoke(Vector256<float> x) => FastExp.Exp(x);
-    public static Vector512<float> Invoke(Vector512<float> x) => FastExp.Exp(x);
 }

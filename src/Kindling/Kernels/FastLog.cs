@@ -83,6 +83,40 @@ internal static class FastLog
         return Vector256.ConditionalSelect(keep, x, r);
     }
 
+    /// <summary>log of 4 lanes (AVX2 + FMA, or any 128-bit SIMD).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Log(Vector128<float> x)
+    {
+        // Subnormals are scaled into the normal range (exactly) and 23 is taken off their exponent.
+        var sub = Vector128.LessThan(x, Vector128.Create(MinNormal));
+        var bits = Vector128.ConditionalSelect(sub, x * Vector128.Create(TwoTo23), x).AsInt32();
+        var e = Vector128.ConvertToSingle((Vector128.ShiftRightLogical(bits, 23) & Vector128.Create(0xFF)) - Vector128.Create(127))
+            - (sub & Vector128.Create(23f));
+        var m = ((bits & Vector128.Create(0x007FFFFF)) | Vector128.Create(0x3F800000)).AsSingle(); // [1, 2)
+        var big = Vector128.GreaterThan(m, Vector128.Create(Sqrt2));
+        m = Vector128.ConditionalSelect(big, m * Vector128.Create(0.5f), m);
+        e = Vector128.ConditionalSelect(big, e + Vector128<float>.One, e);
+        var f = m - Vector128<float>.One;
+        var z = f * f;
+        var y = Vector128.FusedMultiplyAdd(Vector128.Create(Q0), f, Vector128.Create(Q1));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q2));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q3));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q4));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q5));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q6));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q7));
+        y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(Q8));
+        y = y * f * z;
+        y = Vector128.FusedMultiplyAdd(e, Vector128.Create(L2), y);
+        y = Vector128.FusedMultiplyAdd(z, Vector128.Create(-0.5f), y);
+        var r = Vector128.FusedMultiplyAdd(e, Vector128.Create(L1), f + y);
+        // Special values: 0 → −inf, negative → NaN, +inf → +inf, NaN → NaN (the bit fields alone would give a number).
+        r = Vector128.ConditionalSelect(Vector128.Equals(x, Vector128<float>.Zero), Vector128.Create(float.NegativeInfinity), r);
+        r = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), Vector128.Create(float.NaN), r);
+        var keep = Vector128.Equals(x, Vector128.Create(float.PositiveInfinity)) | ~Vector128.Equals(x, x);
+        return Vector128.ConditionalSelect(keep, x, r);
+    }
+
     /// <summary>log(1 + u) for u ≥ −1 without cancellation for small u (8 lanes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Log1p(Vector256<float> u)
@@ -90,6 +124,16 @@ internal static class FastLog
         var v = u + Vector256<float>.One;
         var corr = (u - (v - Vector256<float>.One)) / v;
         var ok = Vector256.LessThan(Vector256.Abs(v), Vector256.Create(float.PositiveInfinity)) & ~Vector256.Equals(v, Vector256<float>.Zero);
+        return Log(v) + (corr & ok);
+    }
+
+    /// <summary>log(1 + u) for u ≥ −1 without cancellation for small u (4 lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Log1p(Vector128<float> u)
+    {
+        var v = u + Vector128<float>.One;
+        var corr = (u - (v - Vector128<float>.One)) / v;
+        var ok = Vector128.LessThan(Vector128.Abs(v), Vector128.Create(float.PositiveInfinity)) & ~Vector128.Equals(v, Vector128<float>.Zero);
         return Log(v) + (corr & ok);
     }
 
@@ -140,22 +184,4 @@ internal static class FastLog
         var ok = Vector512.LessThan(Vector512.Abs(v), Vector512.Create(float.PositiveInfinity)) & ~Vector512.Equals(v, Vector512<float>.Zero);
         return Log(v) + (corr & ok);
     }
-}
-
-/// <summary>log as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
-internal readonly struct LogOperator : IUnaryOperator
-{
-    public static double Invoke(double x) => Math.Log(x);
-    public static float Invoke(float x) => FastLog.Scalar(x);
-    public static Vector256<float> Invoke(Vector256<float> x) => FastLog.Log(x);
-    public static Vector512<float> Invoke(Vector512<float> x) => FastLog.Log(x);
-}
-
-/// <summary>log1p as an operator for the <see cref="Simd"/> drivers: identical bits at every width.</summary>
-internal readonly struct Log1pOperator : IUnaryOperator
-{
-    public static double Invoke(double x) => double.LogP1(x);
-    public static float Invoke(float x) => FastLog.Log1pScalar(x);
-    public static Vector256<float> Invoke(Vector256<float> x) => FastLog.Log1p(x);
-    public static Vector512<float> Invoke(Vector512<float> x) => FastLog.Log1p(x);
 }

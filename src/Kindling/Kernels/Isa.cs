@@ -8,6 +8,8 @@ internal enum IsaLevel
 {
     /// <summary>Plain scalar loops (and GEMM's portable Vector128 micro-kernel, which needs no FMA).</summary>
     Scalar = 0,
+    /// <summary>128-bit vectors (x86: SSE, with fused multiply-add where the CPU has it, emulated exactly elsewhere; ARM64: AdvSimd).</summary>
+    Vector128 = 128,
     /// <summary>256-bit vectors with fused multiply-add (x86: AVX2 + FMA).</summary>
     Vector256 = 256,
     /// <summary>512-bit vectors (x86: AVX-512F).</summary>
@@ -18,10 +20,10 @@ internal enum IsaLevel
 /// The one place that decides which SIMD width the kernels use (TensorPrimitives' drivers, by contrast, ask the
 /// hardware at every call). <see cref="Supported"/> is what the CPU can run; <see cref="Level"/> is what runs: the
 /// widest supported level, or the one the <c>KINDLING_ISA</c> environment variable asks for (<c>scalar</c>,
-/// <c>v256</c>, <c>v512</c>; read once at start-up, clamped to what the CPU supports), or one set in-process by a test
+/// <c>v128</c>, <c>v256</c>, <c>v512</c>; read once at start-up, clamped to what the CPU supports), or one set in-process by a test
 /// through <see cref="Force"/>. Nothing else in Kindling tests CPU features: drivers (<see cref="Simd"/>), GEMM and the
 /// fused loss kernels all branch on <see cref="Level"/>, so forcing a narrower level exercises the 256-bit and scalar
-/// paths on a machine that has AVX-512.
+/// and 128-bit paths on a machine that has AVX-512 (the 128-bit level is the one ARM64 and x86 without AVX2 run).
 /// </summary>
 internal static class Isa
 {
@@ -32,6 +34,7 @@ internal static class Isa
     public static readonly IsaLevel Supported =
         Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported && Vector512.IsHardwareAccelerated ? IsaLevel.Vector512
         : Avx2.IsSupported && Fma.IsSupported && Vector256.IsHardwareAccelerated ? IsaLevel.Vector256
+        : Vector128.IsHardwareAccelerated ? IsaLevel.Vector128
         : IsaLevel.Scalar;
 
     private static readonly IsaLevel s_default = FromEnvironment();
@@ -45,7 +48,7 @@ internal static class Isa
 
     /// <summary>Every level this CPU can run, narrowest first.</summary>
     public static IsaLevel[] Available() =>
-        new[] { IsaLevel.Scalar, IsaLevel.Vector256, IsaLevel.Vector512 }.Where(l => l <= Supported).ToArray();
+        new[] { IsaLevel.Scalar, IsaLevel.Vector128, IsaLevel.Vector256, IsaLevel.Vector512 }.Where(l => l <= Supported).ToArray();
 
     /// <summary>
     /// Test hook: runs the kernels at <paramref name="level"/> until the returned scope is disposed (which restores the
@@ -76,10 +79,11 @@ internal static class Isa
     {
         null or "" or "auto" => null,
         "scalar" or "portable" or "none" => IsaLevel.Scalar,
+        "v128" or "128" or "sse" or "neon" => IsaLevel.Vector128,
         "v256" or "256" or "avx2" => IsaLevel.Vector256,
         "v512" or "512" or "avx512" => IsaLevel.Vector512,
         _ => throw new ArgumentException(
-            $"{Variable}='{s}' is not a SIMD level: use scalar, v256 or v512 (or leave it unset for the widest the CPU has)."),
+            $"{Variable}='{s}' is not a SIMD level: use scalar, v128, v256 or v512 (or leave it unset for the widest the CPU has)."),
     };
 
     // A bad value must not surface as a TypeInitializationException from whichever kernel runs first: say what is

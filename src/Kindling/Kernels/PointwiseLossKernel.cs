@@ -1,26 +1,43 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Kindling.Kernels;
 
-internal enum PointwiseLoss { Mse, L1, SmoothL1, Huber }
+/// <summary>
+/// A pointwise regression loss f(d), d = x − t, in one struct: its value and derivative in float64, and in float32 at
+/// every width with the same bits at every width. p is the loss's parameter (β, δ; unused by MSE and L1). Run by
+/// <see cref="PointwiseLossKernel"/>; a new loss of this family is one such file plus its functional entry.
+/// </summary>
+internal interface IPointwiseLoss
+{
+    /// <summary>The graph node's name (for example <c>MseLossBackward</c>).</summary>
+    static abstract string Name { get; }
+    static abstract double Loss(double d, double p);
+    static abstract float Loss(float d, float p);
+    static abstract Vector128<float> Loss(Vector128<float> d, Vector128<float> p);
+    static abstract Vector256<float> Loss(Vector256<float> d, Vector256<float> p);
+    static abstract Vector512<float> Loss(Vector512<float> d, Vector512<float> p);
+    static abstract double Deriv(double d, double p);
+    static abstract float Deriv(float d, float p);
+    static abstract Vector128<float> Deriv(Vector128<float> d, Vector128<float> p);
+    static abstract Vector256<float> Deriv(Vector256<float> d, Vector256<float> p);
+    static abstract Vector512<float> Deriv(Vector512<float> d, Vector512<float> p);
+}
 
 /// <summary>
 /// Fused elementwise regression losses f(x − t): forward writes each loss (reduction none) or accumulates the sum in
 /// double per chunk (mean/sum); backward writes ∂/∂x and ∂/∂t in the same pass. Chunks are fixed by the thread count,
 /// so results are identical run to run. float32 runs through the <see cref="Simd"/> drivers at the current
-/// <see cref="Isa.Level"/> (the operators below); float64 runs the scalar loop.
+/// <see cref="Isa.Level"/>; float64 runs the loss's scalar float64 form.
 /// </summary>
 internal static unsafe class PointwiseLossKernel
 {
-    public static double Forward<T>(PointwiseLoss kind, double p, T[] x, T[] t, T[]? outEach) where T : unmanaged, IFloatingPointIeee754<T>
+    public static double Forward<TLoss, T>(double p, T[] x, T[] t, T[]? outEach) where TLoss : IPointwiseLoss where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
         int chunks = Math.Max(1, Math.Min(Parallel2.Threads, n / Parallel2.MinParallel));
         var partial = new double[chunks];
         int per = (n + chunks - 1) / chunks;
-        T pp = T.CreateTruncating(p);
         void Run(int ci)
         {
             int s = ci * per, e = Math.Min(n, s + per);
@@ -28,17 +45,18 @@ internal static unsafe class PointwiseLossKernel
             {
                 fixed (float* px = (float[])(object)x, pt = (float[])(object)t, po = (float[]?)(object?)outEach)
                 {
-                    var op = new PointwiseForwardOperator { Kind = kind, P = (float)p, X = px, T = pt };
+                    var op = new PointwiseForwardOperator<TLoss> { P = (float)p, X = px, T = pt };
                     partial[ci] = Simd.Sum(ref op, po, s, e);
                 }
                 return;
             }
+            var xd = (double[])(object)x; var td = (double[])(object)t; var od = (double[]?)(object?)outEach;
             double acc = 0;
             for (int i = s; i < e; i++)
             {
-                T v = Loss(kind, x[i] - t[i], pp);
-                if (outEach != null) outEach[i] = v;
-                acc += double.CreateTruncating(v);
+                double v = TLoss.Loss(xd[i] - td[i], p);
+                if (od != null) od[i] = v;
+                acc += v;
             }
             partial[ci] = acc;
         }
@@ -52,139 +70,47 @@ internal static unsafe class PointwiseLossKernel
     /// gx = scale·f'(x − t), gt = scale·f'(t − x) (PyTorch computes the target gradient with the arguments swapped,
     /// which differs from −gx only at a tie with beta = 0). <paramref name="gEach"/> holds per-element upstream gradients or null.
     /// </summary>
-    public static void Backward<T>(PointwiseLoss kind, double p, T[] x, T[] t, T scale, T[]? gEach, T[]? gx, T[]? gt) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Backward<TLoss, T>(double p, T[] x, T[] t, T scale, T[]? gEach, T[]? gx, T[]? gt) where TLoss : IPointwiseLoss where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T pp = T.CreateTruncating(p);
         Parallel2.For(x.Length, 1 << 15, (s, len) =>
         {
             if (typeof(T) == typeof(float))
             {
                 fixed (float* px = (float[])(object)x, pt = (float[])(object)t, pge = (float[]?)(object?)gEach, pgx = (float[]?)(object?)gx, pgt = (float[]?)(object?)gt)
                 {
-                    var op = new PointwiseBackwardOperator { Kind = kind, P = (float)p, X = px, T = pt, Scale = (float)(object)scale, GEach = pge, Gx = pgx, Gt = pgt };
+                    var op = new PointwiseBackwardOperator<TLoss> { P = (float)p, X = px, T = pt, Scale = (float)(object)scale, GEach = pge, Gx = pgx, Gt = pgt };
                     Simd.ForEach(ref op, s, s + len);
                 }
                 return;
             }
+            var xd = (double[])(object)x; var td = (double[])(object)t; var ge = (double[]?)(object?)gEach;
+            var gxd = (double[]?)(object?)gx; var gtd = (double[]?)(object?)gt; double sc = (double)(object)scale;
             for (int i = s; i < s + len; i++)
             {
-                T g = gEach == null ? scale : gEach[i] * scale;
-                T d = x[i] - t[i];
-                if (gx != null) gx[i] = g * Deriv(kind, d, pp);
-                if (gt != null) gt[i] = g * Deriv(kind, -d, pp);
+                double g = ge == null ? sc : ge[i] * sc;
+                double d = xd[i] - td[i];
+                if (gxd != null) gxd[i] = g * TLoss.Deriv(d, p);
+                if (gtd != null) gtd[i] = g * TLoss.Deriv(-d, p);
             }
         });
-    }
-
-    /// <summary>f(d): d², |d|, smooth L1 (0.5·d²/β below β) or Huber (0.5·d² below δ, δ·(|d| − 0.5·δ) above).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static T Loss<T>(PointwiseLoss kind, T d, T p) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T half = T.CreateTruncating(0.5);
-        switch (kind)
-        {
-            case PointwiseLoss.Mse: return d * d;
-            case PointwiseLoss.L1: return T.Abs(d);
-            case PointwiseLoss.SmoothL1: d = T.Abs(d); return d < p ? half * d * d / p : d - half * p;
-            default: d = T.Abs(d); return d < p ? half * d * d : p * (d - half * p);
-        }
-    }
-
-    /// <summary>f'(d); sign(d) keeps NaN and gives 0 at ±0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static T Deriv<T>(PointwiseLoss kind, T d, T p) where T : unmanaged, IFloatingPointIeee754<T> => kind switch
-    {
-        PointwiseLoss.Mse => T.CreateTruncating(2) * d,
-        PointwiseLoss.L1 => T.IsNaN(d) ? d : T.CreateTruncating(T.Sign(d)),
-        PointwiseLoss.SmoothL1 => d <= -p ? -T.One : d >= p ? T.One : d / p,
-        _ => d <= -p ? -p : d >= p ? p : d,
-    };
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Loss(PointwiseLoss kind, Vector512<float> d, Vector512<float> p)
-    {
-        var half = Vector512.Create(0.5f);
-        switch (kind)
-        {
-            case PointwiseLoss.Mse: return d * d;
-            case PointwiseLoss.L1: return Vector512.Abs(d);
-            case PointwiseLoss.SmoothL1:
-                d = Vector512.Abs(d);
-                return Vector512.ConditionalSelect(Vector512.LessThan(d, p), half * d * d / p, d - half * p);
-            default:
-                d = Vector512.Abs(d);
-                return Vector512.ConditionalSelect(Vector512.LessThan(d, p), half * d * d, p * (d - half * p));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Loss(PointwiseLoss kind, Vector256<float> d, Vector256<float> p)
-    {
-        var half = Vector256.Create(0.5f);
-        switch (kind)
-        {
-            case PointwiseLoss.Mse: return d * d;
-            case PointwiseLoss.L1: return Vector256.Abs(d);
-            case PointwiseLoss.SmoothL1:
-                d = Vector256.Abs(d);
-                return Vector256.ConditionalSelect(Vector256.LessThan(d, p), half * d * d / p, d - half * p);
-            default:
-                d = Vector256.Abs(d);
-                return Vector256.ConditionalSelect(Vector256.LessThan(d, p), half * d * d, p * (d - half * p));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Deriv(PointwiseLoss kind, Vector512<float> d, Vector512<float> p)
-    {
-        var one = Vector512<float>.One;
-        switch (kind)
-        {
-            case PointwiseLoss.Mse: return d + d;
-            case PointwiseLoss.L1:
-                var sg = (Vector512.GreaterThan(d, Vector512<float>.Zero) & one) - (Vector512.LessThan(d, Vector512<float>.Zero) & one);
-                return Vector512.ConditionalSelect(Vector512.Equals(d, d), sg, d);
-            case PointwiseLoss.SmoothL1:
-                return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(d, -p), -one, Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(d, p), one, d / p));
-            default:
-                return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(d, -p), -p, Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(d, p), p, d));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Deriv(PointwiseLoss kind, Vector256<float> d, Vector256<float> p)
-    {
-        var one = Vector256<float>.One;
-        switch (kind)
-        {
-            case PointwiseLoss.Mse: return d + d;
-            case PointwiseLoss.L1:
-                var sg = (Vector256.GreaterThan(d, Vector256<float>.Zero) & one) - (Vector256.LessThan(d, Vector256<float>.Zero) & one);
-                return Vector256.ConditionalSelect(Vector256.Equals(d, d), sg, d);
-            case PointwiseLoss.SmoothL1:
-                return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(d, -p), -one, Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(d, p), one, d / p));
-            default:
-                return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(d, -p), -p, Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(d, p), p, d));
-        }
     }
 }
 
 /// <summary>A pointwise regression loss per element.</summary>
-internal unsafe struct PointwiseForwardOperator : IIndexedOperator
+internal unsafe struct PointwiseForwardOperator<TLoss> : IIndexedOperator where TLoss : IPointwiseLoss
 {
-    public PointwiseLoss Kind;
     public float P;
     public float* X, T;
 
-    public float Invoke(int i) => PointwiseLossKernel.Loss(Kind, X[i] - T[i], P);
-    public Vector256<float> Invoke256(int i) => PointwiseLossKernel.Loss(Kind, Vector256.Load(X + i) - Vector256.Load(T + i), Vector256.Create(P));
-    public Vector512<float> Invoke512(int i) => PointwiseLossKernel.Loss(Kind, Vector512.Load(X + i) - Vector512.Load(T + i), Vector512.Create(P));
+    public float Invoke(int i) => TLoss.Loss(X[i] - T[i], P);
+    public Vector128<float> Invoke128(int i) => TLoss.Loss(Vector128.Load(X + i) - Vector128.Load(T + i), Vector128.Create(P));
+    public Vector256<float> Invoke256(int i) => TLoss.Loss(Vector256.Load(X + i) - Vector256.Load(T + i), Vector256.Create(P));
+    public Vector512<float> Invoke512(int i) => TLoss.Loss(Vector512.Load(X + i) - Vector512.Load(T + i), Vector512.Create(P));
 }
 
 /// <summary>A pointwise regression loss's gradients per element; GEach, Gx and Gt may be null.</summary>
-internal unsafe struct PointwiseBackwardOperator : IIndexedKernel
+internal unsafe struct PointwiseBackwardOperator<TLoss> : IIndexedKernel where TLoss : IPointwiseLoss
 {
-    public PointwiseLoss Kind;
     public float P, Scale;
     public float* X, T, GEach, Gx, Gt;
 
@@ -192,8 +118,17 @@ internal unsafe struct PointwiseBackwardOperator : IIndexedKernel
     {
         float g = GEach == null ? Scale : GEach[i] * Scale;
         float d = X[i] - T[i];
-        if (Gx != null) Gx[i] = g * PointwiseLossKernel.Deriv(Kind, d, P);
-        if (Gt != null) Gt[i] = g * PointwiseLossKernel.Deriv(Kind, -d, P);
+        if (Gx != null) Gx[i] = g * TLoss.Deriv(d, P);
+        if (Gt != null) Gt[i] = g * TLoss.Deriv(-d, P);
+    }
+
+    public void Invoke128(int i)
+    {
+        var g = GEach == null ? Vector128.Create(Scale) : Vector128.Load(GEach + i) * Vector128.Create(Scale);
+        var d = Vector128.Load(X + i) - Vector128.Load(T + i);
+        var p = Vector128.Create(P);
+        if (Gx != null) (g * TLoss.Deriv(d, p)).Store(Gx + i);
+        if (Gt != null) (g * TLoss.Deriv(-d, p)).Store(Gt + i);
     }
 
     public void Invoke256(int i)
@@ -201,8 +136,8 @@ internal unsafe struct PointwiseBackwardOperator : IIndexedKernel
         var g = GEach == null ? Vector256.Create(Scale) : Vector256.Load(GEach + i) * Vector256.Create(Scale);
         var d = Vector256.Load(X + i) - Vector256.Load(T + i);
         var p = Vector256.Create(P);
-        if (Gx != null) (g * PointwiseLossKernel.Deriv(Kind, d, p)).Store(Gx + i);
-        if (Gt != null) (g * PointwiseLossKernel.Deriv(Kind, -d, p)).Store(Gt + i);
+        if (Gx != null) (g * TLoss.Deriv(d, p)).Store(Gx + i);
+        if (Gt != null) (g * TLoss.Deriv(-d, p)).Store(Gt + i);
     }
 
     public void Invoke512(int i)
@@ -210,7 +145,7 @@ internal unsafe struct PointwiseBackwardOperator : IIndexedKernel
         var g = GEach == null ? Vector512.Create(Scale) : Vector512.Load(GEach + i) * Vector512.Create(Scale);
         var d = Vector512.Load(X + i) - Vector512.Load(T + i);
         var p = Vector512.Create(P);
-        if (Gx != null) (g * PointwiseLossKernel.Deriv(Kind, d, p)).Store(Gx + i);
-        if (Gt != null) (g * PointwiseLossKernel.Deriv(Kind, -d, p)).Store(Gt + i);
+        if (Gx != null) (g * TLoss.Deriv(d, p)).Store(Gx + i);
+        if (Gt != null) (g * TLoss.Deriv(-d, p)).Store(Gt + i);
     }
 }

@@ -46,8 +46,8 @@ internal static class Reduce
                 switch (op)
                 {
                     case ReduceOp.Prod: TensorPrimitives.Multiply(dst, src, dst); break;
-                    case ReduceOp.Max: Elementwise.Binary(BinaryOp.Max, dst, src, dst); break;
-                    default: Elementwise.Binary(BinaryOp.Min, dst, src, dst); break;
+                    case ReduceOp.Max: Simd.Map<MaximumOperator, T>(dst, src, dst); break;
+                    default: Simd.Map<MinimumOperator, T>(dst, src, dst); break;
                 }
             }
         }

@@ -144,6 +144,24 @@ public abstract class Module
         finally { stack.Pop(); }
     }
 
+    /// <summary>
+    /// Runs a forward that takes several inputs (attention's query, key, value and masks) the way <see cref="Call"/> runs
+    /// <see cref="Forward(Tensor)"/>: the caller must have registered this module, and this module is the one whose
+    /// children are checked while <paramref name="forward"/> runs.
+    /// </summary>
+    protected TResult CallWith<TResult>(Func<TResult> forward)
+    {
+        var stack = _callStack ??= new Stack<Module>();
+        if (stack.Count > 0 && !ReferenceEquals(stack.Peek(), this) && !stack.Peek()._checked && !stack.Peek().HasDescendant(this))
+            throw new InvalidOperationException($"{stack.Peek().GetType().Name}.Forward calls a {GetType().Name} that was not registered: add RegisterModule(\"name\", ...) in the constructor, or its parameters will not be trained or saved.");
+        stack.Push(this);
+        try { return forward(); }
+        finally { stack.Pop(); }
+    }
+
+    // A stack's layers sit in a ModuleList below it, as in PyTorch.
+    private bool HasDescendant(Module m) => HasChild(m) || _children.Any(c => c.Value.HasDescendant(m));
+
     private bool HasChild(Module m)
     {
         foreach (var c in _children) if (ReferenceEquals(c.Value, m)) return true;

@@ -34,6 +34,10 @@ public abstract class LRScheduler
     /// <summary>The learning rate at <paramref name="epoch"/> for a group that started at <paramref name="baseLr"/>.</summary>
     protected abstract double Rate(double baseLr, int epoch);
 
+    /// <summary><see cref="Rate"/> for a scheduler that composes others (<see cref="SequentialLR"/>).</summary>
+    internal double RateAt(double baseLr, int epoch) => Rate(baseLr, epoch);
+    internal Optimizer OptimizerOf => Optimizer;
+
     /// <summary>The current learning rate of each group.</summary>
     public double[] GetLastLr() => Optimizer.ParamGroups.Select(g => g.Lr ?? Optimizer.Lr).ToArray();
 

@@ -22,6 +22,8 @@ public static partial class Components
         new() { Name = "elu", Help = "x for x > 0, α·(eˣ − 1) below", Options = [Number("alpha", 1.0, "α")], Create = o => new ELU(o.Number("alpha")) },
         new() { Name = "gelu", Help = "x·Φ(x) (exact, with erf)", Create = _ => new GELU() },
         new() { Name = "silu", Aliases = ["swish"], Help = "x·σ(x)", Create = _ => new SiLU() },
+        new() { Name = "hardswish", Help = "x·min(max(x + 3, 0), 6)/6", Create = _ => new Hardswish() },
+        new() { Name = "mish", Help = "x·tanh(softplus(x))", Create = _ => new Mish() },
         new() { Name = "tanh", Help = "tanh(x)", Create = _ => new Tanh() },
         new() { Name = "sigmoid", Help = "1 / (1 + e⁻ˣ)", Create = _ => new Sigmoid() },
     ]);

@@ -18,7 +18,7 @@ public delegate string OnnxLayerExporter<in T>(T layer, OnnxGraph graph, string 
 /// probabilities as a second output (<see cref="OnnxExportOptions"/>).
 /// <para>
 /// Each layer type maps to nodes through one exporter in a table (<see cref="Register{T}"/>): Linear (Gemm, or MatMul
-/// + Add beyond 2-D), ReLU, LeakyReLU, ELU, GELU (exact, via Erf), SiLU, Sigmoid, Tanh, Softmax, LogSoftmax,
+/// + Add beyond 2-D), ReLU, LeakyReLU, ELU, GELU (exact, via Erf), SiLU, Hardswish, Mish, Sigmoid, Tanh, Softmax, LogSoftmax,
 /// Dropout and Identity (Identity), Flatten (Reshape), BatchNorm1d (BatchNormalization), LayerNorm
 /// (LayerNormalization); Conv1d and Conv2d (Conv), ConvTranspose2d (ConvTranspose), MaxPool1d/2d (MaxPool), AvgPool2d
 /// (AveragePool), AdaptiveAvgPool2d (GlobalAveragePool, or AveragePool for divisible sizes), BatchNorm2d
@@ -121,7 +121,7 @@ public static class Onnx
             }
             g.Scope = "";
             graphProto.Node.Add(new NodeProto { OpType = "Identity", Name = o.OutputName, Input = { x }, Output = { o.OutputName } });
-            graphProto.Input.Add(ValueInfo(o.InputName, sampleInputShape, dtype, o.DynamicBatch));
+            graphProto.Input.Add(ValueInfo(o.InputName, sampleInputShape, OnnxLayerExporters.InputDType(module, dtype), o.DynamicBatch));
             graphProto.Output.Add(ValueInfo(o.OutputName, shape, dtype, o.DynamicBatch));
             if (o.Probabilities != OnnxProbabilities.None)
             {
@@ -171,7 +171,8 @@ public static class Onnx
         if (exporter == null)
             throw new NotSupportedException($"Onnx.Export: no ONNX exporter for {m.GetType().Name} ({where}); register one with Onnx.Register<{m.GetType().Name}>((layer, graph, input, shape) => ...).");
         Tensor y;
-        try { y = m.Call(Tensor.Zeros(shape, dtype)); }
+        // Embedding layers take int64 indices and are traced by shape alone (OnnxSequenceExporters.cs).
+        try { y = OnnxLayerExporters.TakesIndices(m) ? OnnxLayerExporters.TraceIndexLayer(m, shape, dtype) : m.Call(Tensor.Zeros(shape, dtype)); }
         catch (ArgumentException e) { throw new ArgumentException($"Onnx.Export: {m.GetType().Name} ({where}) does not accept the traced input shape {Tensor.ShapeStr(shape)}: {e.Message}", e); }
         g.Scope = scope.Length == 0 ? m.GetType().Name : scope;
         string output = exporter(m, g, x, (int[])shape.Clone());

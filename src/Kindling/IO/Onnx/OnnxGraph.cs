@@ -59,7 +59,7 @@ public sealed class OnnxGraph
     /// <summary>
     /// Adds one node of operator <paramref name="opType"/> (ONNX's default domain, opset 17) with the given inputs
     /// (an empty string skips an optional input) and attributes (values: <see cref="long"/>, <see cref="int"/>,
-    /// <see cref="double"/>, <see cref="float"/>, <see cref="string"/>, <c>long[]</c>, <c>int[]</c>, <c>float[]</c>),
+    /// <see cref="double"/>, <see cref="float"/>, <see cref="string"/>, <c>long[]</c>, <c>int[]</c>, <c>float[]</c>, <c>string[]</c>),
     /// and returns the name of its single output.
     /// </summary>
     public string Node(string opType, string[] inputs, params (string Name, object Value)[] attributes)
@@ -86,6 +86,7 @@ public sealed class OnnxGraph
             case long[] ls: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(ls); break;
             case int[] iss: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(iss.Select(x => (long)x)); break;
             case float[] fs: a.Type = AttributeProto.Types.AttributeType.Floats; a.Floats.AddRange(fs); break;
+            case string[] ss: a.Type = AttributeProto.Types.AttributeType.Strings; a.Strings.AddRange(ss.Select(ByteString.CopyFromUtf8)); break;
             default: throw new ArgumentException($"OnnxGraph.Node: attribute '{name}' has unsupported type {value.GetType().Name}.");
         }
         return a;

@@ -17,6 +17,8 @@ internal static partial class OnnxLayerExporters
         Onnx.Register<ELU>((m, g, x, _) => g.Node("Elu", [x], ("alpha", m.Alpha)));
         Onnx.Register<GELU>(ExportGelu);
         Onnx.Register<SiLU>((_, g, x, _) => g.Node("Mul", [x, g.Node("Sigmoid", [x])]));
+        Onnx.Register<Hardswish>((_, g, x, _) => g.Node("HardSwish", [x]));
+        Onnx.Register<Mish>((_, g, x, _) => g.Node("Mul", [x, g.Node("Tanh", [g.Node("Softplus", [x])])])); // opset 17 has no Mish
         Onnx.Register<Sigmoid>((_, g, x, _) => g.Node("Sigmoid", [x]));
         Onnx.Register<Tanh>((_, g, x, _) => g.Node("Tanh", [x]));
         Onnx.Register<Softmax>((m, g, x, _) => g.Node("Softmax", [x], ("axis", m.Dim)));
@@ -38,6 +40,8 @@ internal static partial class OnnxLayerExporters
         Onnx.Register<BatchNorm2d>(ExportBatchNorm2d);
         Onnx.Register<Dropout2d>((_, _, x, _) => x);
         Onnx.Register<Unflatten>(ExportUnflatten);
+        // Embeddings and recurrent layers (OnnxSequenceExporters.cs).
+        RegisterSequenceLayers();
     }
 
     /// <summary>y = x·Wᵀ + b: Gemm (transB) for a matrix input; MatMul by the stored Wᵀ then Add for higher ranks.</summary>

@@ -132,6 +132,17 @@ public static partial class Functional
         return (x2.Contiguous(), tgt, expected);
     }
 
+    /// <summary>
+    /// What the fused cross-entropy's backward reads (its row of the derivative table): the dense logits (n, c), targets,
+    /// class weights, options, the forward's row statistics (pooled, returned with the graph), the reduction's
+    /// denominator — and the gradient speculatively computed in the forward, handed over once if the upstream is 1.
+    /// </summary>
+    private sealed record CrossEntropySaved<T>(T[] Logits, int N, int C, long[] Targets, T[]? Weight, long Ignore, double Eps,
+        T[] RowMax, T[] InvSum, Reduction Reduction, double Denom)
+    {
+        public T[]? Early;
+    }
+
     private static Tensor CrossEntropyFused<T>(Tensor x2, long[] tgt, Tensor? weight, long ignore, Reduction reduction, double eps, int[] outShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -162,16 +173,18 @@ public static partial class Functional
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
         BufferPool.Return(loss);
         BufferPool.Return(rowW);
-        var r = Autograd.Record(y, "CrossEntropyBackward", [x2], (g, sink) =>
+        var saved = new CrossEntropySaved<T>(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, reduction, denom) { Early = early };
+        var r = Autograd.Record(y, "CrossEntropyBackward", [x2], Derivatives.Fused(saved, static (g, sink, s) =>
         {
+            var (xa, n, c, tgt, w, ignore, eps, rowMax, invSum, reduction, denom) = s;
             // Handed out once: a second backward (retain_graph) must not get a buffer the engine may have adopted.
             // The early gradient is handed to the engine, which adopts it as x's gradient or adds it and recycles it.
-            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.AddOwned(0, Tensor.Wrap(e, [n, c])); return; }
-            if (early != null) { BufferPool.Return(early); early = null; }
+            if (s.Early != null && g.ItemDouble() == 1.0) { var e = s.Early; s.Early = null; sink.AddOwned(0, Tensor.Wrap(e, [n, c])); return; }
+            if (s.Early != null) { BufferPool.Return(s.Early); s.Early = null; }
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             CrossEntropyKernel.Backward(xa, n, c, tgt, w, ignore, eps, rowMax, invSum, scale, sink.Overwrite<T>(0));
             BufferPool.Return(scale);
-        }, x2);
+        }), x2);
         return Autograd.ReleaseScratchWithGraph(r, rowMax, invSum);
     }
 
@@ -239,15 +252,19 @@ public static partial class Functional
             denom += wt;
         }
         var y = ReduceRows<T>(loss, total, denom, reduction, outShape);
-        return Autograd.Record(y, "NllLossBackward", [x2], g =>
+        return Autograd.Record(y, "NllLossBackward", [x2], Derivatives.Fused(new NllSaved(n, c, tgt, ignore, reduction, denom, rowW), static (g, saved) =>
         {
+            var (n, c, tgt, ignore, reduction, denom, rowW) = saved;
             var scale = RowScales(g, reduction, n, denom, tgt, ignore);
             var grad = new T[n * c];
             for (int i = 0; i < n; i++)
                 if (tgt[i] != ignore) grad[i * c + tgt[i]] = T.CreateTruncating(-scale[i] * rowW[i]);
             return [Tensor.Wrap(grad, [n, c])];
-        }, x2);
+        }), x2);
     }
+
+    /// <summary>What nll_loss's backward reads: the shape (n, c), targets, options, the weight sum and each row's weight.</summary>
+    private sealed record NllSaved(int N, int C, long[] Targets, long Ignore, Reduction Reduction, double Denom, double[] RowWeight);
 
     /// <summary>Expands an optional weight (any shape broadcastable to the input) to a dense array of the input's shape.</summary>
     private static T[]? Expanded<T>(string loss, string arg, Tensor? t, Tensor input) where T : unmanaged
@@ -300,11 +317,12 @@ public static partial class Functional
         }
         var y = ReduceEach(each, total, input.Dims, reduction);
         var shape = input.Dims;
-        return Autograd.Record(y, "BinaryCrossEntropyBackward", [input, target], g =>
+        return Autograd.Record(y, "BinaryCrossEntropyBackward", [input, target], Derivatives.Fused(new BceSaved<T>(x, t, w, shape, reduction, input.RequiresGrad, target.RequiresGrad), static (g, saved) =>
         {
+            var (x, t, w, shape, reduction, needX, needT) = saved;
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
             // The kernels write every element: no need for the runtime to zero these first.
-            T[]? gx = input.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = target.RequiresGrad ? GC.AllocateUninitializedArray<T>(x.Length) : null;
+            T[]? gx = needX ? GC.AllocateUninitializedArray<T>(x.Length) : null, gt = needT ? GC.AllocateUninitializedArray<T>(x.Length) : null;
             T epsilon = T.CreateTruncating(1e-12);
             for (int i = 0; i < x.Length; i++)
             {
@@ -313,8 +331,11 @@ public static partial class Functional
                 if (gt != null) gt[i] = gi * (T.Log(T.One - x[i]) - T.Log(x[i]));
             }
             return [gx == null ? null : Tensor.Wrap(gx, shape), gt == null ? null : Tensor.Wrap(gt, shape)];
-        }, input, target);
+        }), input, target);
     }
+
+    /// <summary>What binary_cross_entropy's backward reads: dense probabilities, targets, weights, the shape, the reduction and which inputs want gradients.</summary>
+    private sealed record BceSaved<T>(T[] X, T[] Target, T[]? Weight, int[] Shape, Reduction Reduction, bool NeedX, bool NeedT);
 
     /// <summary>Builds the reduced output of an elementwise loss from its per-element values and their sum.</summary>
     private static Tensor ReduceEach<T>(T[] each, double total, int[] shape, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T> => reduction switch
@@ -369,14 +390,25 @@ public static partial class Functional
         var y = each != null ? Tensor.Wrap(each, input.Shape) : ReduceEach(Array.Empty<T>(), total, input.Dims, Reduction.Sum);
         if (reduction == Reduction.Mean) y = Tensor.Wrap(new[] { T.CreateTruncating(total / x.Length) }, []);
         var shape = input.Dims;
-        return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], (g, sink) =>
+        var saved = new BceLogitsSaved<T>(x, t, w, pw, shape, reduction) { Early = early };
+        return Autograd.Record(y, "BinaryCrossEntropyWithLogitsBackward", [input, target], Derivatives.Fused(saved, static (g, sink, s) =>
         {
-            if (early != null && g.ItemDouble() == 1.0) { var e = early; early = null; sink.AddOwned(0, Tensor.Wrap(e, shape)); return; }
-            if (early != null) { BufferPool.Return(early); early = null; }
+            var (x, t, w, pw, shape, reduction) = s;
+            if (s.Early != null && g.ItemDouble() == 1.0) { var e = s.Early; s.Early = null; sink.AddOwned(0, Tensor.Wrap(e, shape)); return; }
+            if (s.Early != null) { BufferPool.Return(s.Early); s.Early = null; }
             var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
             // The kernel writes every element of both, straight into the engine's buffers.
             BceLogitsKernel.Backward(x, t, w, pw, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
-        }, input, target);
+        }), input, target);
+    }
+
+    /// <summary>
+    /// What binary_cross_entropy_with_logits' backward reads: dense logits, targets, weights, pos_weight, the shape, the
+    /// reduction — and the input gradient computed in the forward, handed over once if the upstream is 1.
+    /// </summary>
+    private sealed record BceLogitsSaved<T>(T[] X, T[] Target, T[]? Weight, T[]? PosWeight, int[] Shape, Reduction Reduction)
+    {
+        public T[]? Early;
     }
 
     /// <summary>

@@ -88,6 +88,13 @@ public static partial class Functional
     /// <summary>Images per chunk so that the column matrix stays near <see cref="ChunkElements"/>.</summary>
     private static int ChunkSize(int n, long perImage) => (int)Math.Clamp(ChunkElements / Math.Max(perImage, 1), 1, Math.Max(n, 1));
 
+    /// <summary>
+    /// What a convolution's backward reads (its row of the derivative table): the dense input and weight, the window
+    /// geometry, the batch size, the channel count (output channels for a convolution, input channels for a transposed
+    /// one), the groups and the images per chunk.
+    /// </summary>
+    private sealed record ConvSaved<T>(T[] X, T[] Wt, Window2d G, int N, int Channels, int Groups, int Chunk);
+
     private static Tensor ConvImpl<T>(Tensor input, Tensor weight, Tensor? bias, Window2d g, int n, int o, int groups) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
@@ -119,8 +126,10 @@ public static partial class Functional
         if (b != null) AddChannelBias<T>(y, b, n, o, L);
         var result = Tensor.Wrap(y, [n, o, g.OH, g.OW]);
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "ConvolutionBackward", inputs, (grad, sink) =>
+        return Autograd.Record(result, "ConvolutionBackward", inputs, Derivatives.Fused(new ConvSaved<T>(x, wt, g, n, o, groups, chunk), static (grad, sink, saved) =>
         {
+            var (x, wt, g, n, o, groups, chunk) = saved;
+            int K = g.K, L = g.L, Kg = K / groups, Og = o / groups, imgSize = g.C * g.H * g.W;
             var gy = grad.DenseData<T>();
             // col2im and the chunked dW GEMMs (β = 1) add into the engine's buffers: a fresh one starts at zero, an
             // existing gradient (a weight's, or a pending one nothing else shares) is accumulated into directly.
@@ -156,7 +165,7 @@ public static partial class Functional
                 if (gt != null) ArrayPool<T>.Shared.Return(gt);
             }
             if (sink.Needs(2)) sink.Add(2, Tensor.Wrap(ChannelSums<T>(gy, n, o, L), [o]));
-        }, inputs);
+        }), inputs);
     }
 
     internal static Tensor ConvTranspose2dCore(string who, Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 outputPadding, int groups, Size2 dilation)
@@ -218,8 +227,10 @@ public static partial class Functional
         if (b != null) AddChannelBias<T>(y, b, n, cout, plane);
         var result = Tensor.Wrap(y, [n, cout, g.H, g.W]);
         var inputs = bias == null ? new[] { input, weight } : new[] { input, weight, bias };
-        return Autograd.Record(result, "ConvolutionBackward", inputs, (grad, sink) =>
+        return Autograd.Record(result, "ConvolutionBackward", inputs, Derivatives.Fused(new ConvSaved<T>(x, wt, g, n, cin, groups, chunk), static (grad, sink, saved) =>
         {
+            var (x, wt, g, n, cin, groups, chunk) = saved;
+            int K = g.K, L = g.L, Kg = K / groups, Cg = cin / groups, cout = g.C, outSize = cout * g.H * g.W, plane = g.H * g.W;
             var gy = grad.DenseData<T>();
             // dX is written whole (β = 0 GEMMs or the regrouping copy); dW's chunked GEMMs (β = 1) add into the
             // engine's buffer, zeroed when fresh, or the weight's existing gradient.
@@ -255,7 +266,7 @@ public static partial class Functional
                 if (tmp != null) ArrayPool<T>.Shared.Return(tmp);
             }
             if (sink.Needs(2)) sink.Add(2, Tensor.Wrap(ChannelSums<T>(gy, n, cout, plane), [cout]));
-        }, inputs);
+        }), inputs);
     }
 
     // ---------------------------------------------------------------- shared pieces

@@ -72,8 +72,9 @@ public static partial class Functional
             Reduction.Sum => Tensor.Scalar(total, dt),
             _ => Tensor.Scalar(total / N, dt),
         };
-        return Autograd.Record(y, "CtcLossBackward", [lp3], g =>
+        return Autograd.Record(y, "CtcLossBackward", [lp3], Derivatives.Fused(new CtcSaved(lp, T, N, C, il, tl, nll, post, reduction, zeroInfinity, unbatched, dt), static (g, saved) =>
         {
+            var (lp, T, N, C, il, tl, nll, post, reduction, zeroInfinity, unbatched, dt) = saved;
             var gv = g.ToDoubleArray();
             var grad = new double[T * N * C];
             for (int b = 0; b < N; b++)
@@ -94,8 +95,15 @@ public static partial class Functional
                     }
             }
             return [Tensor.FromArray(grad, T, N, C).To(dt)];
-        }, lp3);
+        }), lp3);
     }
+
+    /// <summary>
+    /// What CTC's backward reads (its row of the derivative table): the log-probabilities (T, N, C) in float64, the input
+    /// and target lengths, each sample's negative log-likelihood and log Σ α·β per (t, c), and the options.
+    /// </summary>
+    private sealed record CtcSaved(double[] Lp, int T, int N, int C, long[] InputLengths, long[] TargetLengths, double[] Nll, double[][] Post,
+        Reduction Reduction, bool ZeroInfinity, bool Unbatched, DType DType);
 
     private static double LogAdd(double a, double b)
     {

@@ -86,6 +86,12 @@ public static partial class Functional
         return (y.Reshape(shape), idx?.Reshape(shape));
     }
 
+    /// <summary>
+    /// What a pooling backward reads (its row of the derivative table): the window geometry and the input's shape, plus
+    /// max pooling's argmax indices or average pooling's divisor options.
+    /// </summary>
+    private sealed record PoolSaved(Window2d G, int[] InputDims, int[]? Indices = null, bool CountIncludePad = false, int? DivisorOverride = null);
+
     private static (Tensor, Tensor?) MaxPoolImpl<T>(Tensor input, Window2d g, bool wantIndices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
@@ -129,8 +135,10 @@ public static partial class Functional
         });
         var result = Tensor.Wrap(y, [g.C * L]);
         var inDims = input.Dims;
-        var r = Autograd.Record(result, "MaxPool2DWithIndicesBackward", [input], grad =>
+        var r = Autograd.Record(result, "MaxPool2DWithIndicesBackward", [input], Derivatives.Fused(new PoolSaved(g, inDims, ind), static (grad, saved) =>
         {
+            var (g, inDims, ind, _, _) = saved;
+            int plane = g.H * g.W, L = g.L;
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
@@ -141,7 +149,7 @@ public static partial class Functional
                 for (int l = 0; l < L; l++) dp[ip[l]] += gp[l];
             }
             return [Tensor.Wrap(dx, inDims)];
-        });
+        }));
         return (r, wantIndices ? Tensor.Wrap(Array.ConvertAll(ind, v => (long)v), [g.C * L]) : null);
     }
 
@@ -186,8 +194,10 @@ public static partial class Functional
                     }
         });
         var inDims = input.Dims;
-        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AvgPool2DBackward", [input], grad =>
+        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AvgPool2DBackward", [input], Derivatives.Fused(new PoolSaved(g, inDims, null, countIncludePad, divisorOverride), static (grad, saved) =>
         {
+            var (g, inDims, _, countIncludePad, divisorOverride) = saved;
+            int plane = g.H * g.W, L = g.L;
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
@@ -200,7 +210,7 @@ public static partial class Functional
                             for (int ww = w0; ww < w1; ww++) dx[c * plane + hh * g.W + ww] += v;
                     }
             return [Tensor.Wrap(dx, inDims)];
-        });
+        }));
     }
 
     internal static Tensor AdaptiveAvgPool2dCore(string who, Tensor input, Size2 outputSize)
@@ -251,8 +261,10 @@ public static partial class Functional
                 }
             }
         var inDims = input.Dims;
-        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AdaptiveAvgPool2DBackward", [input], grad =>
+        return Autograd.Record(Tensor.Wrap(y, [g.C * L]), "AdaptiveAvgPool2DBackward", [input], Derivatives.Fused(new PoolSaved(g, inDims), static (grad, saved) =>
         {
+            var (g, inDims, _, _, _) = saved;
+            int plane = g.H * g.W, L = g.L;
             var gy = grad.DenseData<T>();
             var dx = new T[g.C * plane];
             for (int c = 0; c < g.C; c++)
@@ -268,6 +280,6 @@ public static partial class Functional
                     }
                 }
             return [Tensor.Wrap(dx, inDims)];
-        });
+        }));
     }
 }

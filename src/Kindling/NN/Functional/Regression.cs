@@ -11,11 +11,11 @@ public static partial class Functional
     /// says how to reshape. Mean averages over all elements. One fused node; both arguments are differentiable.
     /// </summary>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        Pointwise("mse_loss", PointwiseLoss.Mse, 0, input, target, reduction);
+        Pointwise<MseLossOperator>("mse_loss", 0, input, target, reduction);
 
     /// <summary>Mean absolute error (PyTorch's <c>F.l1_loss</c>): ℓ = |x − y| (gradient 0 at a tie). Shapes and reduction as <see cref="MseLoss"/>.</summary>
     public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        Pointwise("l1_loss", PointwiseLoss.L1, 0, input, target, reduction);
+        Pointwise<L1LossOperator>("l1_loss", 0, input, target, reduction);
 
     /// <summary>
     /// Smooth L1 (PyTorch's <c>F.smooth_l1_loss</c>): ℓ = 0.5·d²/β if |d| &lt; β, else |d| − 0.5·β, d = x − y;
@@ -24,7 +24,7 @@ public static partial class Functional
     public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0)
     {
         if (!(beta >= 0)) throw new ArgumentOutOfRangeException(nameof(beta), beta, $"smooth_l1_loss: beta must be non-negative, got {beta}.");
-        return Pointwise("smooth_l1_loss", PointwiseLoss.SmoothL1, beta, input, target, reduction);
+        return Pointwise<SmoothL1LossOperator>("smooth_l1_loss", beta, input, target, reduction);
     }
 
     /// <summary>
@@ -34,34 +34,42 @@ public static partial class Functional
     public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0)
     {
         if (!(delta > 0)) throw new ArgumentOutOfRangeException(nameof(delta), delta, $"huber_loss: delta must be positive, got {delta}.");
-        return Pointwise("huber_loss", PointwiseLoss.Huber, delta, input, target, reduction);
+        return Pointwise<HuberLossOperator>("huber_loss", delta, input, target, reduction);
     }
 
-    private static Tensor Pointwise(string loss, PointwiseLoss kind, double p, Tensor input, Tensor target, Reduction reduction)
+    private static Tensor Pointwise<TLoss>(string loss, double p, Tensor input, Tensor target, Reduction reduction) where TLoss : IPointwiseLoss
     {
         LossCheck.ElementwisePair(loss, reduction, input, target);
         LossCheck.SameDType(loss, input, target, "target");
         return input.DType == DType.Float32
-            ? Pointwise<float>(loss, kind, p, input, target, reduction)
-            : Pointwise<double>(loss, kind, p, input, target, reduction);
+            ? Pointwise<TLoss, float>(p, input, target, reduction)
+            : Pointwise<TLoss, double>(p, input, target, reduction);
     }
 
-    private static Tensor Pointwise<T>(string loss, PointwiseLoss kind, double p, Tensor input, Tensor target, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor Pointwise<TLoss, T>(double p, Tensor input, Tensor target, Reduction reduction) where TLoss : IPointwiseLoss where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.DenseData<T>();
         var t = target.DenseData<T>();
         var each = reduction == Reduction.None ? GC.AllocateUninitializedArray<T>(x.Length) : null;
-        double total = PointwiseLossKernel.Forward(kind, p, x, t, each);
+        double total = PointwiseLossKernel.Forward<TLoss, T>(p, x, t, each);
         Tensor y = each != null ? Tensor.Wrap(each, input.Shape)
             : Tensor.Wrap(new[] { T.CreateTruncating(reduction == Reduction.Sum ? total : total / x.Length) }, []);
-        var shape = input.Dims;
-        string name = kind switch { PointwiseLoss.Mse => "MseLossBackward", PointwiseLoss.L1 => "L1LossBackward", PointwiseLoss.SmoothL1 => "SmoothL1LossBackward", _ => "HuberLossBackward" };
-        return Autograd.Record(y, name, [input, target], (g, sink) =>
+        return Autograd.Record(y, TLoss.Name, [input, target],
+            Derivatives.Rule<PointwiseLossRule<TLoss, T>, PointwiseLossSaved<T>>(new(x, t, p, reduction)), input, target);
+    }
+
+    /// <summary>What a pointwise regression loss's backward reads: the dense input and target, its parameter and reduction.</summary>
+    private sealed record PointwiseLossSaved<T>(T[] X, T[] Target, double P, Reduction Reduction);
+
+    /// <summary>The regression losses' row of the derivative table: one fused pass writes both gradients.</summary>
+    private readonly struct PointwiseLossRule<TLoss, T> : IDerivativeRule<PointwiseLossSaved<T>> where TLoss : IPointwiseLoss where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static void Backward(Tensor g, GradSink sink, PointwiseLossSaved<T> s)
         {
-            var (gEach, scale) = Upstream<T>(g, reduction, x.Length);
+            var (gEach, scale) = Upstream<T>(g, s.Reduction, s.X.Length);
             // The kernel writes every element of both, straight into the engine's buffers.
-            PointwiseLossKernel.Backward(kind, p, x, t, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
-        }, input, target);
+            PointwiseLossKernel.Backward<TLoss, T>(s.P, s.X, s.Target, scale, gEach, sink.Needs(0) ? sink.Overwrite<T>(0) : null, sink.Needs(1) ? sink.Overwrite<T>(1) : null);
+        }
     }
 
     /// <summary>

@@ -21,11 +21,30 @@ public sealed class ELU(double alpha = 1.0) : Module
     protected override string ExtraRepr() => $"alpha={alpha}";
 }
 
-/// <summary>x·Φ(x) with the exact erf.</summary>
-public sealed class GELU : Module { public override Tensor Forward(Tensor input) => input.Gelu(); }
+/// <summary>x·Φ(x) with the exact erf (approximate "none", the default), or GPT-2's tanh form with approximate "tanh"; see <see cref="Functional.Gelu"/>.</summary>
+public sealed class GELU : Module
+{
+    /// <summary>"none" or "tanh".</summary>
+    public string Approximate { get; }
+
+    public GELU(string approximate = "none")
+    {
+        if (approximate is not ("none" or "tanh")) throw new ArgumentException($"GELU: approximate must be 'none' or 'tanh', got '{approximate}'.", nameof(approximate));
+        Approximate = approximate;
+    }
+
+    public override Tensor Forward(Tensor input) => Approximate == "none" ? input.Gelu() : Functional.Gelu(input, Approximate);
+    protected override string ExtraRepr() => $"approximate='{Approximate}'";
+}
 
 /// <summary>x·σ(x).</summary>
 public sealed class SiLU : Module { public override Tensor Forward(Tensor input) => input.Silu(); }
+
+/// <summary>x·min(max(x + 3, 0), 6)/6 (PyTorch's <c>nn.Hardswish</c>, MobileNetV3): 0 below −3, x above 3.</summary>
+public sealed class Hardswish : Module { public override Tensor Forward(Tensor input) => input.Hardswish(); }
+
+/// <summary>x·tanh(softplus(x)) (PyTorch's <c>nn.Mish</c>).</summary>
+public sealed class Mish : Module { public override Tensor Forward(Tensor input) => input.Mish(); }
 
 /// <summary>1 / (1 + e⁻ˣ).</summary>
 public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => input.Sigmoid(); }

@@ -1,0 +1,20 @@
+using System.Runtime.Intrinsics;
+
+namespace Kindling.Kernels;
+
+/// <summary>div: z = x / y (float only; a correctly rounded division at every width); ∂x = g / y, ∂y = −g·z / y.</summary>
+internal readonly struct DivOperator : IBinaryOp
+{
+    public static string Name => "div";
+    public static double Invoke(double x, double y) => x / y;
+    public static float Invoke(float x, float y) => x / y;
+    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x / y;
+    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x / y;
+    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x / y;
+
+    public static void Backward(Tensor g, GradSink s, BinarySaved saved)
+    {
+        if (s.Needs(0)) s.Add(0, (g / saved.B.Detach()).SumTo(saved.A.Dims));
+        if (s.Needs(1)) s.Add(1, (-g * saved.Y.Detach() / saved.B.Detach()).SumTo(saved.B.Dims));
+    }
+}
