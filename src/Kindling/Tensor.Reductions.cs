@@ -108,6 +108,7 @@ public sealed partial class Tensor
             var dev0 = f - f.Mean();
             return (dev0 * dev0).Sum() * (double)k / Math.Max(0, NumEl - correction);
         }
+        if (VarRows(NormDim(d, Rank, "var"), correction, keepDim) is Tensor fused) return fused;
         var m = Mean(d, keepDim: true);
         var dev = this - m;
         int n = Dims[NormDim(d, Rank, "var")];
@@ -217,7 +218,8 @@ public sealed partial class Tensor
         if (p == 1) return Abs().Sum(d, keepDim);
         if (p == 2)
         {
-            var y = Detach().Square().Sum(d, keepDim).Sqrt();
+            d = NormDim(d, Rank, "norm");
+            var y = Detach().Norm2Rows(d, keepDim) ?? Detach().Square().Sum(d, keepDim).Sqrt();
             return Autograd.Record(y, "NormBackward", [this], Derivatives.Norm2(this, y, d, keepDim), this, y);
         }
         return Abs().Pow(p).Sum(d, keepDim).Pow(1 / p);

@@ -29,30 +29,54 @@ internal static class Cascade
     /// <summary>Σ x in the element type, by cascade: within 1e-6 relative of the exact sum for float32 up to 2³¹ terms of one sign.</summary>
     public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
     {
-        if (typeof(T) == typeof(float)) return (T)(object)SumF(MemoryMarshal.Cast<T, float>(x));
-        if (typeof(T) == typeof(double)) return (T)(object)SumD(MemoryMarshal.Cast<T, double>(x));
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(double)) return SumOf(x, new Identity<T>());
         // Integers are exact in any order.
         T s = T.Zero;
         foreach (var v in x) s += v;
         return s;
     }
 
-    private static float SumF(ReadOnlySpan<float> x) => Isa.Level switch
+    /// <summary>Σ term(x) by cascade for float32 or float64 x, the term applied as each vector is loaded (one pass).</summary>
+    public static T SumOf<T, TTerm>(ReadOnlySpan<T> x, TTerm term) where T : unmanaged, INumber<T> where TTerm : struct, ITerm<T> => Isa.Level switch
     {
-        IsaLevel.Vector512 => Vector512.Sum(Lanes512(x, out int done)) + Scalar(x[done..]),
-        IsaLevel.Vector256 => Vector256.Sum(Lanes256(x, out int done)) + Scalar(x[done..]),
-        _ => Scalar(x),
+        IsaLevel.Vector512 => Vector512.Sum(Lanes512(x, term, out int done)) + Scalar(x[done..], term),
+        IsaLevel.Vector256 => Vector256.Sum(Lanes256(x, term, out int done)) + Scalar(x[done..], term),
+        _ => Scalar(x, term),
     };
 
-    private static double SumD(ReadOnlySpan<double> x) => Isa.Level switch
+    /// <summary>A function applied to each element before it is summed, at every width.</summary>
+    internal interface ITerm<T> where T : unmanaged
     {
-        IsaLevel.Vector512 => Vector512.Sum(Lanes512(x, out int done)) + Scalar(x[done..]),
-        IsaLevel.Vector256 => Vector256.Sum(Lanes256(x, out int done)) + Scalar(x[done..]),
-        _ => Scalar(x),
-    };
+        T Map(T x);
+        Vector256<T> Map(Vector256<T> x);
+        Vector512<T> Map(Vector512<T> x);
+    }
+
+    internal readonly struct Identity<T> : ITerm<T> where T : unmanaged
+    {
+        public T Map(T x) => x;
+        public Vector256<T> Map(Vector256<T> x) => x;
+        public Vector512<T> Map(Vector512<T> x) => x;
+    }
+
+    /// <summary>x²: the 2-norm's terms.</summary>
+    internal readonly struct Square<T> : ITerm<T> where T : unmanaged, INumber<T>
+    {
+        public T Map(T x) => x * x;
+        public Vector256<T> Map(Vector256<T> x) => x * x;
+        public Vector512<T> Map(Vector512<T> x) => x * x;
+    }
+
+    /// <summary>(x − mean)²: the variance's terms (the second pass of a two-pass variance).</summary>
+    internal readonly struct SquaredDeviation<T>(T mean) : ITerm<T> where T : unmanaged, INumber<T>
+    {
+        public T Map(T x) { T d = x - mean; return d * d; }
+        public Vector256<T> Map(Vector256<T> x) { var d = x - Vector256.Create(mean); return d * d; }
+        public Vector512<T> Map(Vector512<T> x) { var d = x - Vector512.Create(mean); return d * d; }
+    }
 
     /// <summary>The cascade per 512-bit lane over the whole vectors of x; <paramref name="done"/> = elements consumed.</summary>
-    private static Vector512<T> Lanes512<T>(ReadOnlySpan<T> x, out int done) where T : unmanaged, INumber<T>
+    private static Vector512<T> Lanes512<T, TTerm>(ReadOnlySpan<T> x, TTerm term, out int done) where T : unmanaged, INumber<T> where TTerm : struct, ITerm<T>
     {
         int w = Vector512<T>.Count, block = 4 * Step * w, i = 0;
         ref T p = ref MemoryMarshal.GetReference(x);
@@ -65,23 +89,23 @@ internal static class Cascade
         for (; i + block <= x.Length; i += block)
         {
             // Level 0: 4 accumulators × Step vectors, then one block sum into the cascade.
-            Vector512<T> a0 = Vector512.LoadUnsafe(ref p, (nuint)i), a1 = Vector512.LoadUnsafe(ref p, (nuint)(i + w)),
-                a2 = Vector512.LoadUnsafe(ref p, (nuint)(i + 2 * w)), a3 = Vector512.LoadUnsafe(ref p, (nuint)(i + 3 * w));
+            Vector512<T> a0 = term.Map(Vector512.LoadUnsafe(ref p, (nuint)i)), a1 = term.Map(Vector512.LoadUnsafe(ref p, (nuint)(i + w))),
+                a2 = term.Map(Vector512.LoadUnsafe(ref p, (nuint)(i + 2 * w))), a3 = term.Map(Vector512.LoadUnsafe(ref p, (nuint)(i + 3 * w)));
             for (int j = i + 4 * w; j < i + block; j += 4 * w)
             {
-                a0 += Vector512.LoadUnsafe(ref p, (nuint)j); a1 += Vector512.LoadUnsafe(ref p, (nuint)(j + w));
-                a2 += Vector512.LoadUnsafe(ref p, (nuint)(j + 2 * w)); a3 += Vector512.LoadUnsafe(ref p, (nuint)(j + 3 * w));
+                a0 += term.Map(Vector512.LoadUnsafe(ref p, (nuint)j)); a1 += term.Map(Vector512.LoadUnsafe(ref p, (nuint)(j + w)));
+                a2 += term.Map(Vector512.LoadUnsafe(ref p, (nuint)(j + 2 * w))); a3 += term.Map(Vector512.LoadUnsafe(ref p, (nuint)(j + 3 * w)));
             }
             Push(level, count, (a0 + a1) + (a2 + a3));
         }
         // The remaining whole vectors (fewer than one block): at most 4·Step of them, one more partial sum.
         var r = Vector512<T>.Zero;
-        for (; i + w <= x.Length; i += w) r += Vector512.LoadUnsafe(ref p, (nuint)i);
+        for (; i + w <= x.Length; i += w) r += term.Map(Vector512.LoadUnsafe(ref p, (nuint)i));
         done = i;
         return Collapse(level, r);
     }
 
-    private static Vector256<T> Lanes256<T>(ReadOnlySpan<T> x, out int done) where T : unmanaged, INumber<T>
+    private static Vector256<T> Lanes256<T, TTerm>(ReadOnlySpan<T> x, TTerm term, out int done) where T : unmanaged, INumber<T> where TTerm : struct, ITerm<T>
     {
         int w = Vector256<T>.Count, block = 4 * Step * w, i = 0;
         ref T p = ref MemoryMarshal.GetReference(x);
@@ -93,23 +117,23 @@ internal static class Cascade
         level = level[..levels]; count = count[..levels];
         for (; i + block <= x.Length; i += block)
         {
-            Vector256<T> a0 = Vector256.LoadUnsafe(ref p, (nuint)i), a1 = Vector256.LoadUnsafe(ref p, (nuint)(i + w)),
-                a2 = Vector256.LoadUnsafe(ref p, (nuint)(i + 2 * w)), a3 = Vector256.LoadUnsafe(ref p, (nuint)(i + 3 * w));
+            Vector256<T> a0 = term.Map(Vector256.LoadUnsafe(ref p, (nuint)i)), a1 = term.Map(Vector256.LoadUnsafe(ref p, (nuint)(i + w))),
+                a2 = term.Map(Vector256.LoadUnsafe(ref p, (nuint)(i + 2 * w))), a3 = term.Map(Vector256.LoadUnsafe(ref p, (nuint)(i + 3 * w)));
             for (int j = i + 4 * w; j < i + block; j += 4 * w)
             {
-                a0 += Vector256.LoadUnsafe(ref p, (nuint)j); a1 += Vector256.LoadUnsafe(ref p, (nuint)(j + w));
-                a2 += Vector256.LoadUnsafe(ref p, (nuint)(j + 2 * w)); a3 += Vector256.LoadUnsafe(ref p, (nuint)(j + 3 * w));
+                a0 += term.Map(Vector256.LoadUnsafe(ref p, (nuint)j)); a1 += term.Map(Vector256.LoadUnsafe(ref p, (nuint)(j + w)));
+                a2 += term.Map(Vector256.LoadUnsafe(ref p, (nuint)(j + 2 * w))); a3 += term.Map(Vector256.LoadUnsafe(ref p, (nuint)(j + 3 * w)));
             }
             Push(level, count, (a0 + a1) + (a2 + a3));
         }
         var r = Vector256<T>.Zero;
-        for (; i + w <= x.Length; i += w) r += Vector256.LoadUnsafe(ref p, (nuint)i);
+        for (; i + w <= x.Length; i += w) r += term.Map(Vector256.LoadUnsafe(ref p, (nuint)i));
         done = i;
         return Collapse(level, r);
     }
 
     /// <summary>The scalar form: 4 accumulators of Step terms per block, the same cascade above them.</summary>
-    private static T Scalar<T>(ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
+    private static T Scalar<T, TTerm>(ReadOnlySpan<T> x, TTerm term) where T : unmanaged, INumber<T> where TTerm : struct, ITerm<T>
     {
         const int block = 4 * Step;
         int levels = Levels(x.Length / block + 1);
@@ -120,12 +144,12 @@ internal static class Cascade
         int i = 0;
         for (; i + block <= x.Length; i += block)
         {
-            T a0 = x[i], a1 = x[i + 1], a2 = x[i + 2], a3 = x[i + 3];
-            for (int j = i + 4; j < i + block; j += 4) { a0 += x[j]; a1 += x[j + 1]; a2 += x[j + 2]; a3 += x[j + 3]; }
+            T a0 = term.Map(x[i]), a1 = term.Map(x[i + 1]), a2 = term.Map(x[i + 2]), a3 = term.Map(x[i + 3]);
+            for (int j = i + 4; j < i + block; j += 4) { a0 += term.Map(x[j]); a1 += term.Map(x[j + 1]); a2 += term.Map(x[j + 2]); a3 += term.Map(x[j + 3]); }
             Push(level, count, (a0 + a1) + (a2 + a3));
         }
         T r = T.Zero;
-        for (; i < x.Length; i++) r += x[i];
+        for (; i < x.Length; i++) r += term.Map(x[i]);
         return Collapse(level, r);
     }
 
