@@ -4,17 +4,14 @@ using System.Runtime.Intrinsics;
 namespace Kindling.Kernels;
 
 /// <summary>
-/// C = α·op(A)·op(B) + β·C for the small products of small models (a 10-5-1 network at batch 64: 64×5×10, 5×10×64;
-/// a 10-128-1 one's 64×1×128 and 1×128×64), straight from the operands: no packing into panels, no thread hand-off,
-/// no edge tiles — at these sizes those cost more than the arithmetic. Up to <see cref="MaxWork"/> multiply-adds: on a
-/// loaded 2-core machine the 10-128-1 network's 64×128×10 products ran faster through the blocked GEMM (whose 12+
-/// independent accumulators hide the FMA latency that one register block per row here does not). Two loop shapes, each vectorised along a contiguous dimension at
+/// C = α·op(A)·op(B) + β·C for the small products of small models (a 10-128-1 network at batch 64: 64×128×10,
+/// 128×10×64, 64×1×128), straight from the operands: no packing into panels, no thread hand-off, no edge tiles — at
+/// these sizes those cost more than the arithmetic. Two loop shapes, each vectorised along a contiguous dimension at
 /// the current <see cref="Isa.Level"/>:
 /// <list type="bullet">
 /// <item>B not transposed (rows of B contiguous): each row of C is Σ_p a(i,p)·B[p,:], kept in up to four vector
 /// registers across the whole k loop (so C is read and written once) — columns in blocks of four vectors.</item>
-/// <item>B transposed, A not (rows of both contiguous along k): each C[i,j] is a dot product along k — or, when k is
-/// short and n is not, B transposed once into a scratch buffer and the row form above.</item>
+/// <item>B transposed, A not (rows of both contiguous along k): each C[i,j] is a dot product along k.</item>
 /// </list>
 /// Both transposed is left to the blocked GEMM. Sums along k run in order in float32 (k is small here: see
 /// <see cref="Applies"/>).
@@ -22,7 +19,7 @@ namespace Kindling.Kernels;
 internal static unsafe class TinyGemm
 {
     /// <summary>Products up to this many multiply-adds take this path.</summary>
-    internal const long MaxWork = 1L << 13;
+    internal const long MaxWork = 1L << 17;
 
     /// <summary>Longest k summed here (a running float32 sum; the blocked GEMM splits longer ones).</summary>
     internal const int MaxK = 512;
@@ -41,24 +38,9 @@ internal static unsafe class TinyGemm
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
-        if (!transB) { Rows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
-        // Short dot products (a Linear(10, 128) forward: k = 10) waste the vector width: B (k·n floats, small here)
-        // is transposed once so the row form runs along n instead.
-        if (n >= 8 && k < 64)
-        {
-            var bt = t_bt is { } buf && buf.Length >= k * n ? buf : t_bt = new float[Math.Max(k * n, 1024)];
-            fixed (float* pt = bt)
-            {
-                for (int j = 0; j < n; j++)
-                    for (int p = 0; p < k; p++) pt[p * n + j] = b[(long)j * ldb + p];
-                Rows(false, m, n, k, alpha, a, lda, pt, n, beta, c, ldc);
-            }
-            return;
-        }
-        Dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (transB) Dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else Rows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
-
-    [ThreadStatic] private static float[]? t_bt;
 
     /// <summary>β·C + α·Σ_p a(i,p)·B[p,:], row by row, columns in register blocks.</summary>
     private static void Rows(bool transA, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
@@ -75,8 +57,6 @@ internal static unsafe class TinyGemm
             {
                 for (; j + 64 <= n; j += 64) Row512x4(k, ai, sa, b + j, ldb, alpha, beta, ci + j);
                 for (; j + 16 <= n; j += 16) Row512(k, ai, sa, b + j, ldb, alpha, beta, ci + j);
-                // A remainder of 8–15 columns (n = 10): one 256-bit block before the scalar tail.
-                if (j + 8 <= n) { Row256(k, ai, sa, b + j, ldb, alpha, beta, ci + j); j += 8; }
             }
             else if (level == IsaLevel.Vector256)
             {
