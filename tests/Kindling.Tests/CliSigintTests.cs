@@ -26,14 +26,14 @@ public class CliSigintTests
     public void SigintStopsWithACheckpointThatResumes()
     {
         Skip.If(OperatingSystem.IsWindows(), "POSIX signals only (Windows has no SIGINT to send to another process)");
-        // Enough epochs that the signal lands during training, not in the baseline models trained after it (a 60-epoch run
-        // of this MLP could finish before SIGINT arrived on a quiet machine).
+        // A run of ~10 s (400 epochs of 103 batches), so the signal lands during training even when this test host's
+        // thread pool is slow to deliver the child's "epoch 2" line (a 60-epoch run of 0.4 s ended first, three times, in CI).
         const int epochs = 400;
         for (int attempt = 1; ; attempt++)
         {
             var run = Path.Combine(CliHarness.Tmp("sigint"), "run");
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { Dll(), "train", "--data", "breast_cancer", "--hidden", "32", "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--threads", "1", "--out", run })
+            foreach (var a in new[] { Dll(), "train", "--data", "breast_cancer", "--hidden", "32", "--batch-size", "4", "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--threads", "1", "--out", run })
                 psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             var err = p.StandardError.ReadToEndAsync();
